@@ -1,0 +1,97 @@
+"""Building blocks shared by every request and response model."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+from typing import Annotated, Any, Generic, TypeVar
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+T = TypeVar("T")
+
+# ICAO 9303 codes that are not ISO 3166 countries but appear on travel documents.
+_ICAO_EXTRA = {"XXA", "XXB", "XXC", "XXX", "UNO", "UNA", "UNK", "EUE", "XOM", "XPO", "XCC"}
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are refused; strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(c.alpha_3 for c in pycountry.countries) | _ICAO_EXTRA
+
+
+@lru_cache(maxsize=1)
+def _languages() -> frozenset[str]:
+    return frozenset(lang.alpha_3 for lang in pycountry.languages)
+
+
+def _country(value: str) -> str:
+    code = value.upper()
+    if code not in _countries():
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-3 country code")
+    return code
+
+
+def _language(value: str) -> str:
+    code = value.lower()
+    if code not in _languages():
+        raise ValueError(f"'{value}' is not an ISO 639-3 language code")
+    return code
+
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _partial_date(value: str) -> str:
+    match = _PARTIAL_DATE.match(value)
+    if match is None:
+        raise ValueError(f"'{value}' is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.groups()
+    if not 1850 <= int(year) <= date.today().year:
+        raise ValueError(f"year {year} is out of range")
+    if month is not None and not 1 <= int(month) <= 12:
+        raise ValueError(f"month {month} is out of range")
+    if day is not None:
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real calendar date") from None
+        if date(int(year), int(month), int(day)) > date.today():
+            raise ValueError(f"'{value}' is in the future")
+    return value
+
+
+def _text(value: str) -> str:
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in "\t\n\r":
+            raise ValueError("text may not contain control characters")
+        if category == "Cs":
+            raise ValueError("text may not contain unpaired surrogates")
+    return value
+
+
+Country = Annotated[str, AfterValidator(_country)]
+Language = Annotated[str, AfterValidator(_language)]
+PartialDate = Annotated[str, AfterValidator(_partial_date)]
+Text = Annotated[str, AfterValidator(_text)]
+
+
+def plain(value: Any) -> Any:
+    """A model dumped for JSON storage, without unset optional fields."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    return value

@@ -1,0 +1,74 @@
+"""The person shape of api.md: case subjects, identity records, partner queries."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from schemas.common import Country, Language, PartialDate, StrictModel, Text
+
+NameText = Annotated[Text, StringConstraints(min_length=1, max_length=300)]
+
+
+class NameObject(StrictModel):
+    """A name with its parts; ``full`` is required, the parts help alignment."""
+
+    full: NameText
+    given: NameText | None = None
+    family: NameText | None = None
+    kind: Literal["primary", "alias", "birth"] = "primary"
+
+
+class DateRange(StrictModel):
+    """An age assessment: the subject was born between these dates."""
+
+    from_: PartialDate = Field(alias="from")
+    to: PartialDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.from_ > self.to:
+            raise ValueError("birth_date_range 'from' is after 'to'")
+        return self
+
+
+class BirthPlace(StrictModel):
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
+    country: Country | None = None
+
+
+class PersonDocument(StrictModel):
+    type: Literal[
+        "passport",
+        "identity_card",
+        "birth_certificate",
+        "driving_licence",
+        "residence_permit",
+        "seaman_book",
+        "military_id",
+        "travel_document",
+        "citizenship_certificate",
+        "other",
+    ]
+    number: Annotated[
+        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 \-/]+$")
+    ]
+    issuer: Country | None = None
+
+
+class Person(StrictModel):
+    """Everything but ``names`` is optional."""
+
+    names: Annotated[list[NameText | NameObject], Field(min_length=1, max_length=50)]
+    birth_date: PartialDate | None = None
+    birth_date_range: DateRange | None = None
+    sex: Literal["M", "F", "X"] | None = None
+    nationality: Annotated[list[Country], Field(max_length=10)] = []
+    birth_place: BirthPlace | None = None
+    documents: Annotated[list[PersonDocument], Field(max_length=50)] = []
+    languages: Annotated[list[Language], Field(max_length=20)] = []
+
+    def stored(self) -> dict[str, object]:
+        """The person as stored and as handed to ``matching.build_profile``."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)

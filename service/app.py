@@ -1,0 +1,47 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service import errors
+from service.db import open_pool
+from service.middleware import RequestGuard
+from service.migrate import app_url
+from service.routers import admin, audit, health
+from service.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the pool opens in the lifespan, on the service role's URL."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.app_database_url or app_url(
+            settings.database_url or "", settings.app_db_password
+        )
+        pool = open_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(
+        title="Tessera",
+        version="0.1.0",
+        summary="Identity case-matching: evidence in, explained candidate identities out.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    app.add_middleware(
+        RequestGuard, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    for router in (health.router, admin.router, audit.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,299 @@
+"""The hash-chained audit log: append, verify, signed checkpoints.
+
+Every event's hash covers its own fields and the previous event's hash, so an
+edited, deleted or reordered row breaks the chain from that point on. Writers take
+one transaction-scoped advisory lock before reading the head, so concurrent writers
+still form a single chain; the lock is held until the writer's transaction ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from service.db import Conn, Principal
+
+GENESIS = bytes(32)
+_LOCK_KEY = 7_341_002
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    seq: int
+    id: UUID
+    occurred_at: datetime
+    actor_id: UUID | None
+    agency_id: UUID | None
+    role: str | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    purpose: str | None
+    request_id: str | None
+    details: Mapping[str, Any]
+    prev_hash: bytes
+    hash: bytes
+
+
+def event_hash(
+    *,
+    seq: int,
+    event_id: UUID,
+    occurred_at: datetime,
+    actor_id: UUID | None,
+    agency_id: UUID | None,
+    role: str | None,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    purpose: str | None,
+    request_id: str | None,
+    details: Mapping[str, Any],
+    prev_hash: bytes,
+) -> bytes:
+    """SHA-256 over the canonical JSON of the event's fields and the previous hash."""
+    body = {
+        "seq": seq,
+        "id": str(event_id),
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": str(actor_id) if actor_id else None,
+        "agency_id": str(agency_id) if agency_id else None,
+        "role": role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "purpose": purpose,
+        "request_id": request_id,
+        "details": details,
+        "prev_hash": prev_hash.hex(),
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).digest()
+
+
+def append(
+    conn: Conn,
+    principal: Principal | None,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: UUID | str | None = None,
+    purpose: str | None = None,
+    request_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Append one event inside the caller's transaction; return its sequence number."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+    head = conn.execute("SELECT seq, hash FROM tessera_audit_head()").fetchone()
+    seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, GENESIS)
+    event_id = uuid4()
+    occurred_at = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "actor_id": principal.user_id if principal else None,
+        "agency_id": principal.agency_id if principal else None,
+        "role": principal.role if principal else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else None,
+        "purpose": purpose,
+        "request_id": request_id,
+        "details": json.loads(json.dumps(dict(details or {}), default=str)),
+    }
+    digest = event_hash(
+        seq=seq, event_id=event_id, occurred_at=occurred_at, prev_hash=prev, **fields
+    )
+    conn.execute(
+        """INSERT INTO audit_events (seq, id, occurred_at, actor_id, agency_id, role, action,
+                                     object_type, object_id, purpose, request_id, details,
+                                     prev_hash, hash)
+           VALUES (%(seq)s, %(id)s, %(occurred_at)s, %(actor_id)s, %(agency_id)s, %(role)s,
+                   %(action)s, %(object_type)s, %(object_id)s, %(purpose)s, %(request_id)s,
+                   %(details)s, %(prev_hash)s, %(hash)s)""",
+        {
+            **fields,
+            "details": json.dumps(fields["details"], ensure_ascii=False),
+            "seq": seq,
+            "id": event_id,
+            "occurred_at": occurred_at,
+            "prev_hash": prev,
+            "hash": digest,
+        },
+    )
+    return seq
+
+
+_COLUMNS = (
+    "seq, id, occurred_at, actor_id, agency_id, role, action, object_type, object_id, "
+    "purpose, request_id, details, prev_hash, hash"
+)
+
+
+def _event(row: tuple[Any, ...]) -> AuditEvent:
+    return AuditEvent(
+        seq=row[0],
+        id=row[1],
+        occurred_at=row[2],
+        actor_id=row[3],
+        agency_id=row[4],
+        role=row[5],
+        action=row[6],
+        object_type=row[7],
+        object_id=row[8],
+        purpose=row[9],
+        request_id=row[10],
+        details=row[11],
+        prev_hash=bytes(row[12]),
+        hash=bytes(row[13]),
+    )
+
+
+def iter_events(conn: Conn, *, batch: int = 5000) -> Iterator[AuditEvent]:
+    """Every event in chain order, read with a server-side cursor."""
+    with conn.cursor(name="audit_scan") as cur:
+        cur.itersize = batch
+        cur.execute(f"SELECT {_COLUMNS} FROM audit_events ORDER BY seq")  # noqa: S608
+        for row in cur:
+            yield _event(row)
+
+
+def list_events(
+    conn: Conn, *, after: int = 0, limit: int = 50, filters: Mapping[str, Any] | None = None
+) -> list[AuditEvent]:
+    """A page of events after sequence number ``after``, oldest first."""
+    clauses = ["seq > %(after)s"]
+    params: dict[str, Any] = {"after": after, "limit": limit}
+    for column in ("actor_id", "agency_id", "action", "object_id", "object_type"):
+        value = (filters or {}).get(column)
+        if value is not None:
+            clauses.append(f"{column} = %({column})s")
+            params[column] = value
+    if (filters or {}).get("since") is not None:
+        clauses.append("occurred_at >= %(since)s")
+        params["since"] = (filters or {})["since"]
+    if (filters or {}).get("until") is not None:
+        clauses.append("occurred_at < %(until)s")
+        params["until"] = (filters or {})["until"]
+    where = " AND ".join(clauses)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM audit_events WHERE {where} ORDER BY seq LIMIT %(limit)s",  # noqa: S608
+        params,
+    ).fetchall()
+    return [_event(row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    valid: bool
+    length: int
+    head: str
+    first_bad: UUID | None
+    first_bad_seq: int | None
+    reason: str | None
+
+
+def verify_chain(events: Iterable[AuditEvent]) -> Verification:
+    """Recompute the chain; name the first event whose place, link or hash is wrong."""
+    prev = GENESIS
+    expected_seq = 1
+    length = 0
+    for event in events:
+        reason = None
+        if event.seq != expected_seq:
+            reason = f"expected event number {expected_seq}, found {event.seq}"
+        elif event.prev_hash != prev:
+            reason = "its link to the previous event does not match"
+        else:
+            recomputed = event_hash(
+                seq=event.seq,
+                event_id=event.id,
+                occurred_at=event.occurred_at,
+                actor_id=event.actor_id,
+                agency_id=event.agency_id,
+                role=event.role,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                purpose=event.purpose,
+                request_id=event.request_id,
+                details=event.details,
+                prev_hash=event.prev_hash,
+            )
+            if recomputed != event.hash:
+                reason = "its content does not match its hash"
+        if reason is not None:
+            return Verification(False, length, prev.hex(), event.id, event.seq, reason)
+        prev = event.hash
+        expected_seq += 1
+        length += 1
+    return Verification(True, length, prev.hex(), None, None, None)
+
+
+def hash_at(conn: Conn, seq: int) -> bytes | None:
+    """The stored hash of event ``seq``, if there is one."""
+    row = conn.execute("SELECT hash FROM audit_events WHERE seq = %s", (seq,)).fetchone()
+    return bytes(row[0]) if row else None
+
+
+# Signed checkpoints ---------------------------------------------------------------------
+
+
+def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+    """The checkpoint signing key at ``path``, created (mode 0600) on first use."""
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 key")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+    return key
+
+
+def _checkpoint_message(length: int, head: str, at: str) -> bytes:
+    return json.dumps(
+        {"length": length, "head": head, "time": at}, sort_keys=True, separators=(",", ":")
+    ).encode()
+
+
+def make_checkpoint(verification: Verification, key: Ed25519PrivateKey) -> dict[str, Any]:
+    """A signed statement of the log's length and head hash now."""
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    message = _checkpoint_message(verification.length, verification.head, at)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return {
+        "length": verification.length,
+        "head": verification.head,
+        "time": at,
+        "public_key": base64.b64encode(public).decode(),
+        "signature": base64.b64encode(key.sign(message)).decode(),
+    }
+
+
+def check_checkpoint_signature(checkpoint: Mapping[str, Any], public: Ed25519PublicKey) -> bool:
+    """Whether ``checkpoint`` was signed by ``public``'s key and is unaltered."""
+    try:
+        message = _checkpoint_message(
+            int(checkpoint["length"]), str(checkpoint["head"]), str(checkpoint["time"])
+        )
+        public.verify(base64.b64decode(checkpoint["signature"]), message)
+    except (InvalidSignature, KeyError, ValueError, TypeError):
+        return False
+    return True

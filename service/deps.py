@@ -1,0 +1,133 @@
+"""Request-scoped resources: the transaction, the principal, the purpose, the request id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from psycopg_pool import ConnectionPool
+
+from service import audit
+from service.db import Conn, Principal, set_context
+from service.errors import Forbidden, InvalidInput, Unauthorized
+from service.security import secret_matches, split_token
+from service.settings import Settings
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a request handler needs: its transaction and who is asking, for what."""
+
+    conn: Conn
+    principal: Principal
+    request_id: str
+    purpose: str | None
+    settings: Settings
+
+    def audit(
+        self,
+        action: str,
+        *,
+        object_type: str | None = None,
+        object_id: UUID | str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Record an event in this request's transaction."""
+        return audit.append(
+            self.conn,
+            self.principal,
+            action,
+            object_type=object_type,
+            object_id=object_id,
+            purpose=self.purpose,
+            request_id=self.request_id,
+            details=details,
+        )
+
+    def require_purpose(self) -> str:
+        """The request's purpose; personal-data reads and queries must state one."""
+        if not self.purpose:
+            raise InvalidInput(
+                "State the purpose of this request in the X-Purpose header.",
+                code="purpose_required",
+            )
+        return self.purpose
+
+
+def get_pool(request: Request) -> ConnectionPool[Conn]:
+    pool: ConnectionPool[Conn] = request.app.state.pool
+    return pool
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _authenticate(conn: Conn, authorization: str | None) -> Principal:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("Send your token as 'Authorization: Bearer <token>'.")
+    parts = split_token(authorization.removeprefix("Bearer ").strip())
+    if parts is None:
+        raise Unauthorized("That token is not valid.", code="invalid_token")
+    key_id, secret = parts
+    row = conn.execute(
+        "SELECT user_id, agency_id, role, secret_hash FROM tessera_auth_lookup(%s)", (key_id,)
+    ).fetchone()
+    if row is None or not secret_matches(secret, bytes(row[3])):
+        raise Unauthorized("That token is not valid.", code="invalid_token")
+    return Principal(user_id=row[0], agency_id=row[1], role=row[2])
+
+
+def _purpose(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > 500:
+        raise InvalidInput("X-Purpose is limited to 500 characters.", code="invalid_purpose")
+    return value or None
+
+
+def get_context(
+    request: Request,
+    pool: Annotated[ConnectionPool[Conn], Depends(get_pool)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    authorization: Annotated[str | None, Header()] = None,
+    x_purpose: Annotated[str | None, Header()] = None,
+) -> Iterator[Context]:
+    """Open the request's transaction as the authenticated user; commit if it succeeds."""
+    with pool.connection() as conn, conn.transaction():
+        principal = _authenticate(conn, authorization)
+        set_context(conn, principal)
+        request.state.principal = principal
+        yield Context(
+            conn=conn,
+            principal=principal,
+            request_id=request.state.request_id,
+            purpose=_purpose(x_purpose),
+            settings=settings,
+        )
+
+
+def require(*roles: str) -> Callable[[Context], Context]:
+    """A dependency that admits only the given roles."""
+
+    def check(ctx: Annotated[Context, Depends(get_context)]) -> Context:
+        if ctx.principal.role not in roles:
+            raise Forbidden(
+                f"This needs the role {' or '.join(roles)}; "
+                f"your token is for {ctx.principal.role}.",
+                code="role_not_allowed",
+            )
+        return ctx
+
+    return check
+
+
+Caseworker = Annotated[Context, Depends(require("caseworker"))]
+Partner = Annotated[Context, Depends(require("partner"))]
+Auditor = Annotated[Context, Depends(require("auditor"))]
+Admin = Annotated[Context, Depends(require("admin"))]

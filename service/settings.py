@@ -1,0 +1,43 @@
+"""Settings, read from the environment with the ``TESSERA_`` prefix."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where Tessera keeps its data and which servers it talks to.
+
+    Without ``database_url`` or ``broker_url`` the embedded PostgreSQL and Valkey
+    servers are started with their data under ``home``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TESSERA_", extra="ignore")
+
+    home: Path = Path(".tessera")
+    database_url: str | None = Field(
+        default=None, description="Owner URL: migrations run as this user."
+    )
+    app_database_url: str | None = Field(
+        default=None,
+        description="URL of the service role; derived from database_url when unset.",
+    )
+    app_db_password: str | None = None
+    broker_url: str | None = None
+    port: int = 8000
+    host: str = "127.0.0.1"
+    max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 15_728_640
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    audit_key_file: Path | None = None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

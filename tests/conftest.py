@@ -1,0 +1,146 @@
+"""Fixtures shared by every test: real PostgreSQL, a real broker, the app, agencies.
+
+By default the servers are the embedded ones, started once per test session in a
+temporary folder. ``TESSERA_TEST_DATABASE_URL`` (an owner URL on a server with
+pgvector) and ``TESSERA_TEST_BROKER_URL`` point the suite at other servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.cli import bootstrap_admin
+from service.embedded import EmbeddedBroker, ensure_database, start_postgres
+from service.migrate import app_url, migrate
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class Servers:
+    owner_url: str
+    app_url: str
+    broker_url: str
+    home: Path
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    home = Path(tempfile.mkdtemp(prefix="tessera-test-"))
+    base = os.environ.get("TESSERA_TEST_DATABASE_URL") or start_postgres(home)
+    name = f"tessera_test_{secrets.token_hex(4)}"
+    ensure_database(base, name)
+    owner = psycopg.conninfo.make_conninfo(base, dbname=name)
+    migrate(owner)
+    broker: EmbeddedBroker | None = None
+    broker_url = os.environ.get("TESSERA_TEST_BROKER_URL")
+    if broker_url is None:
+        broker = EmbeddedBroker(home)
+        broker_url = broker.url
+    yield Servers(owner_url=owner, app_url=app_url(owner), broker_url=broker_url, home=home)
+    if broker is not None:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers) -> Settings:
+    return Settings(
+        home=servers.home,
+        database_url=servers.owner_url,
+        app_database_url=servers.app_url,
+        broker_url=servers.broker_url,
+    )
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def admin_token(servers: Servers) -> str:
+    return bootstrap_admin(servers.owner_url, "Test administrator")
+
+
+@pytest.fixture
+def owner_conn(servers: Servers) -> Iterator[psycopg.Connection[Any]]:
+    """A superuser/owner connection for looking behind the service's back."""
+    with psycopg.connect(servers.owner_url, autocommit=True) as conn:
+        yield conn
+
+
+def auth(token: str, purpose: str | None = "test") -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if purpose is not None:
+        headers["X-Purpose"] = purpose
+    return headers
+
+
+@dataclass(frozen=True)
+class AgencyUsers:
+    """An agency with one token per role (and a second caseworker)."""
+
+    id: UUID
+    name: str
+    caseworker: str
+    caseworker2: str
+    partner: str
+    auditor: str
+    caseworker_id: UUID
+    caseworker2_id: UUID
+
+
+def create_agency(client: TestClient, admin_token: str, country: str = "DEU") -> AgencyUsers:
+    name = f"Agency {secrets.token_hex(4)}"
+    response = client.post(
+        "/v1/agencies", json={"name": name, "country": country}, headers=auth(admin_token)
+    )
+    assert response.status_code == 201, response.text
+    agency_id = UUID(response.json()["id"])
+    tokens: dict[str, str] = {}
+    ids: dict[str, UUID] = {}
+    for label, role in (
+        ("caseworker", "caseworker"),
+        ("caseworker2", "caseworker"),
+        ("partner", "partner"),
+        ("auditor", "auditor"),
+    ):
+        created = client.post(
+            "/v1/users",
+            json={"agency_id": str(agency_id), "name": f"{label} of {name}", "role": role},
+            headers=auth(admin_token),
+        )
+        assert created.status_code == 201, created.text
+        tokens[label] = created.json()["token"]
+        ids[label] = UUID(created.json()["id"])
+    return AgencyUsers(
+        id=agency_id,
+        name=name,
+        caseworker_id=ids["caseworker"],
+        caseworker2_id=ids["caseworker2"],
+        **tokens,
+    )
+
+
+@pytest.fixture
+def agency(client: TestClient, admin_token: str) -> AgencyUsers:
+    """A fresh agency of this test's own."""
+    return create_agency(client, admin_token)
+
+
+@pytest.fixture
+def other_agency(client: TestClient, admin_token: str) -> AgencyUsers:
+    """A second agency, to prove the first one's data stays its own."""
+    return create_agency(client, admin_token, country="FRA")
