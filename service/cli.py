@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--demo", action="store_true", help="load demo data and print tokens")
 
     commands.add_parser("migrate", help="apply the migrations")
+    api = commands.add_parser("api", help="serve the API only, on the servers named by URL")
+    api.add_argument("--port", type=int, default=None)
+    api.add_argument("--host", default=None)
     commands.add_parser("worker", help="run one Celery worker (used by 'tessera run')")
 
     admin = commands.add_parser("admin", help="administration")
@@ -58,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(settings, args)
     if args.command == "worker":
         return _worker()
+    if args.command == "api":
+        return _api(settings, args)
     runtime = resolve(settings, with_broker=False)
     migrate(runtime.owner_url, app_password=settings.app_db_password)
     if args.command == "migrate":
@@ -158,6 +163,21 @@ def _verify_checkpoint(runtime: Runtime, settings: Settings, path: Path) -> int:
         print("INVALID: the log no longer holds the events the checkpoint saw", file=sys.stderr)
         return 1
     print(f"valid: the log grew from {length} to {result.length} events and kept every one")
+    return 0
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    from service.app import create_app
+
+    runtime = resolve(settings, with_broker=False)
+    config = uvicorn.Config(
+        create_app(runtime.settings(settings)),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        workers=None,
+    )
+    _Server(config).run()
     return 0
 
 

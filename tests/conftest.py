@@ -144,3 +144,13 @@ def agency(client: TestClient, admin_token: str) -> AgencyUsers:
 def other_agency(client: TestClient, admin_token: str) -> AgencyUsers:
     """A second agency, to prove the first one's data stays its own."""
     return create_agency(client, admin_token, country="FRA")
+
+
+@pytest.fixture
+def fresh_database(servers: Servers) -> str:
+    """The owner URL of a new, migrated database of this test's own (for destructive tests)."""
+    name = f"tessera_fresh_{secrets.token_hex(4)}"
+    ensure_database(servers.owner_url, name)
+    owner = psycopg.conninfo.make_conninfo(servers.owner_url, dbname=name)
+    migrate(owner)
+    return owner

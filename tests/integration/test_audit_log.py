@@ -1,0 +1,289 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from service import audit
+from service.app import create_app
+from service.cli import bootstrap_admin
+from service.db import Principal, open_pool, set_context, transaction
+from service.migrate import app_url
+from service.settings import Settings
+from tests.conftest import AgencyUsers, Servers, auth
+
+AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="auditor")
+WRITER = Principal(user_id=uuid4(), agency_id=uuid4(), role="caseworker")
+
+
+def _append_events(owner_url: str, count: int) -> None:
+    with psycopg.connect(app_url(owner_url)) as conn:
+        for number in range(count):
+            with conn.transaction():
+                set_context(conn, WRITER)
+                audit.append(
+                    conn, WRITER, "test.event", object_id=str(number), details={"n": number}
+                )
+
+
+def _verify(owner_url: str) -> audit.Verification:
+    with psycopg.connect(app_url(owner_url)) as conn, conn.transaction():
+        set_context(conn, AUDITOR)
+        return audit.verify_chain(audit.iter_events(conn))
+
+
+def _tamper(owner_url: str, statement: str) -> None:
+    """Change the log as an attacker with the owner's rights would: triggers off."""
+    with psycopg.connect(owner_url) as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute(statement)
+
+
+def _id_of(owner_url: str, seq: int) -> UUID:
+    with psycopg.connect(owner_url) as conn:
+        row = conn.execute("SELECT id FROM audit_events WHERE seq = %s", (seq,)).fetchone()
+        assert row is not None
+        event_id: UUID = row[0]
+        return event_id
+
+
+def test_an_untouched_log_verifies(fresh_database: str) -> None:
+    _append_events(fresh_database, 5)
+    result = _verify(fresh_database)
+    assert result.valid
+    assert result.length == 5
+    assert result.first_bad is None
+
+
+def test_an_edited_event_is_named_by_verify(fresh_database: str) -> None:
+    _append_events(fresh_database, 6)
+    third = _id_of(fresh_database, 3)
+    _tamper(fresh_database, "UPDATE audit_events SET action = 'nothing.happened' WHERE seq = 3")
+    result = _verify(fresh_database)
+    assert not result.valid
+    assert result.first_bad == third
+    assert result.first_bad_seq == 3
+
+
+def test_a_deleted_event_is_detected(fresh_database: str) -> None:
+    _append_events(fresh_database, 6)
+    fifth = _id_of(fresh_database, 5)
+    _tamper(fresh_database, "DELETE FROM audit_events WHERE seq = 4")
+    result = _verify(fresh_database)
+    assert not result.valid
+    assert result.first_bad == fifth
+    assert result.length == 3
+
+
+def test_reordered_events_are_detected(fresh_database: str) -> None:
+    _append_events(fresh_database, 6)
+    _tamper(
+        fresh_database,
+        "UPDATE audit_events SET seq = CASE seq WHEN 2 THEN 1000 WHEN 3 THEN 2 END "
+        "WHERE seq IN (2, 3)",
+    )
+    _tamper(fresh_database, "UPDATE audit_events SET seq = 3 WHERE seq = 1000")
+    result = _verify(fresh_database)
+    assert not result.valid
+    assert result.first_bad_seq == 2
+
+
+def test_a_truncated_tail_is_caught_by_a_checkpoint_not_by_the_chain(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    _append_events(fresh_database, 4)
+    env = {**os.environ, "TESSERA_DATABASE_URL": fresh_database, "TESSERA_HOME": str(tmp_path)}
+    checkpoint = tmp_path / "checkpoint.json"
+    cli = [sys.executable, "-m", "service.cli", "audit"]
+    made = subprocess.run(
+        [*cli, "checkpoint", "--out", str(checkpoint)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    assert json.loads(checkpoint.read_text())["length"] == 4
+
+    _append_events(fresh_database, 3)
+    grown = subprocess.run(
+        [*cli, "verify", "--checkpoint", str(checkpoint)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert grown.returncode == 0, grown.stderr
+    assert "from 4 to 7" in grown.stdout
+
+    _tamper(fresh_database, "DELETE FROM audit_events WHERE seq >= 3")
+    assert _verify(fresh_database).valid  # a cut tail still chains...
+    shrunk = subprocess.run(
+        [*cli, "verify", "--checkpoint", str(checkpoint)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shrunk.returncode == 1  # ...but the checkpoint proves events were lost
+    assert "INVALID" in shrunk.stderr
+
+
+def test_a_forged_checkpoint_is_refused(fresh_database: str, tmp_path: Path) -> None:
+    _append_events(fresh_database, 2)
+    env = {**os.environ, "TESSERA_DATABASE_URL": fresh_database, "TESSERA_HOME": str(tmp_path)}
+    checkpoint = tmp_path / "checkpoint.json"
+    cli = [sys.executable, "-m", "service.cli", "audit"]
+    subprocess.run(
+        [*cli, "checkpoint", "--out", str(checkpoint)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    forged = json.loads(checkpoint.read_text())
+    forged["length"] = 1
+    checkpoint.write_text(json.dumps(forged))
+    result = subprocess.run(
+        [*cli, "verify", "--checkpoint", str(checkpoint)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "signature" in result.stderr
+
+
+def test_fifty_concurrent_writers_leave_one_valid_chain(fresh_database: str) -> None:
+    pool = open_pool(app_url(fresh_database), min_size=10, max_size=50)
+    errors: list[BaseException] = []
+    start = threading.Barrier(50)
+
+    def writer(number: int) -> None:
+        try:
+            start.wait()
+            principal = Principal(user_id=uuid4(), agency_id=uuid4(), role="caseworker")
+            for item in range(4):
+                with transaction(pool, principal) as conn:
+                    audit.append(conn, principal, "test.concurrent", object_id=f"{number}-{item}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    pool.close()
+    assert errors == []
+    result = _verify(fresh_database)
+    assert result.valid
+    assert result.length == 200
+
+
+def test_the_service_role_cannot_change_or_remove_audit_events(fresh_database: str) -> None:
+    _append_events(fresh_database, 1)
+    for statement in (
+        "UPDATE audit_events SET action = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ):
+        with (
+            psycopg.connect(app_url(fresh_database)) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute(statement)
+    assert _verify(fresh_database).length == 1
+
+
+def test_even_the_owner_is_stopped_by_the_append_only_trigger(fresh_database: str) -> None:
+    _append_events(fresh_database, 1)
+    for statement in (
+        "UPDATE audit_events SET action = 'x'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ):
+        with (
+            psycopg.connect(fresh_database) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+        ):
+            conn.execute(statement)
+
+
+@pytest.fixture
+def fresh_client(fresh_database: str, servers: Servers) -> Iterator[tuple[TestClient, str]]:
+    settings = Settings(
+        home=servers.home,
+        database_url=fresh_database,
+        app_database_url=app_url(fresh_database),
+        broker_url=servers.broker_url,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client, fresh_database
+
+
+def test_verify_endpoint_names_the_first_bad_event(
+    fresh_client: tuple[TestClient, str],
+) -> None:
+    client, owner = fresh_client
+    admin = bootstrap_admin(owner, "admin")
+    agency = client.post(
+        "/v1/agencies", json={"name": "Audit Office", "country": "NLD"}, headers=auth(admin)
+    ).json()
+    auditor = client.post(
+        "/v1/users",
+        json={"agency_id": agency["id"], "name": "Aud", "role": "auditor"},
+        headers=auth(admin),
+    ).json()
+    token = auditor["token"]
+    valid = client.get("/v1/audit/verify", headers=auth(token))
+    assert valid.status_code == 200
+    assert valid.json()["valid"] is True
+    assert valid.json()["length"] == 3
+    second = _id_of(owner, 2)
+    _tamper(owner, 'UPDATE audit_events SET details = \'{"name": "Other"}\' WHERE seq = 2')
+    broken = client.get("/v1/audit/verify", headers=auth(token)).json()
+    assert broken["valid"] is False
+    assert broken["first_bad"] == str(second)
+
+
+def test_auditor_reads_events_oldest_first_with_pagination(
+    client: TestClient, agency: AgencyUsers
+) -> None:
+    first = client.get("/v1/audit/events?limit=2", headers=auth(agency.auditor))
+    assert first.status_code == 200, first.text
+    page: dict[str, Any] = first.json()
+    assert len(page["items"]) == 2
+    assert page["items"][0]["seq"] < page["items"][1]["seq"]
+    second = client.get(
+        f"/v1/audit/events?limit=2&cursor={page['next_cursor']}", headers=auth(agency.auditor)
+    ).json()
+    assert second["items"][0]["seq"] > page["items"][1]["seq"]
+
+
+def test_auditor_filters_events_by_actor(
+    client: TestClient, agency: AgencyUsers, admin_token: str
+) -> None:
+    events = client.get(
+        "/v1/audit/events?action=user.create&limit=500", headers=auth(agency.auditor)
+    ).json()["items"]
+    assert events
+    assert {event["action"] for event in events} == {"user.create"}
+
+
+def test_only_auditors_read_the_log(client: TestClient, agency: AgencyUsers) -> None:
+    for token in (agency.caseworker, agency.partner):
+        for path in ("/v1/audit/events", "/v1/audit/verify"):
+            response = client.get(path, headers=auth(token))
+            assert response.status_code == 403
