@@ -1,0 +1,84 @@
+"""Profiles: a person (the api.md shape, as a plain mapping) prepared for matching.
+
+A profile is built once — names normalised and transliterated, dates parsed,
+document numbers normalised — and then compared with many others, so everything a
+comparator needs is computed here and nothing in scoring re-parses input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from matching.attributes import Place, codes_from, place_from, sex_from
+from matching.dates import BirthDate, parse_birth_date
+from matching.documents import Document, documents_from
+from matching.names import NameSet, build_name_set
+
+__all__ = ["Profile", "build_profile"]
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Everything matching reads about one person, ready to compare."""
+
+    names: NameSet
+    name_text: str | None
+    birth: BirthDate | None
+    sex: str | None
+    nationality: frozenset[str]
+    birth_place: Place | None
+    documents: tuple[Document, ...]
+    languages: frozenset[str]
+
+
+def _first_name_text(names: list[Any]) -> str | None:
+    for item in names:
+        if isinstance(item, str) and item.strip():
+            return item.strip()
+        if isinstance(item, Mapping):
+            full = item.get("full")
+            if isinstance(full, str) and full.strip():
+                return full.strip()
+            parts = [
+                item[k].strip()
+                for k in ("given", "family")
+                if isinstance(item.get(k), str) and item[k].strip()
+            ]
+            if parts:
+                return " ".join(parts)
+    return None
+
+
+def build_profile(person: Mapping[str, Any]) -> Profile:
+    """Prepare a person for matching. Never raises on odd values: what cannot be read
+    counts as unknown.
+
+    >>> p = build_profile({"names": ["Anna Maria Eriksson"], "birth_date": "1974-08-12",
+    ...                    "sex": "F", "documents": [{"number": "L898902C3"}]})
+    >>> p.sex, p.birth.year, p.documents[0].number
+    ('F', 1974, 'L898902C3')
+    """
+    raw_names = person.get("names")
+    if isinstance(raw_names, (str, Mapping)):
+        raw_names = [raw_names]
+    names: list[Any] = (
+        [n for n in raw_names if isinstance(n, (str, Mapping))]
+        if isinstance(raw_names, (list, tuple))
+        else []
+    )
+    date_range = person.get("birth_date_range")
+    documents = person.get("documents")
+    return Profile(
+        names=build_name_set(names),
+        name_text=_first_name_text(names),
+        birth=parse_birth_date(
+            person.get("birth_date"), date_range if isinstance(date_range, Mapping) else None
+        ),
+        sex=sex_from(person.get("sex")),
+        nationality=codes_from(person.get("nationality")),
+        birth_place=place_from(person.get("birth_place")),
+        documents=documents_from(documents if isinstance(documents, (list, tuple)) else ()),
+        languages=codes_from(person.get("languages")),
+    )
