@@ -1,0 +1,503 @@
+"""Person names: built once per profile, compared many times, keyed for blocking.
+
+Decisions the scorer relies on (keep them stable):
+
+* ``compare_names(query, candidate)`` returns a :class:`~matching.comparison.Comparison`
+  with ``feature="name"`` and ``level`` one of, best first:
+
+  - ``exact``: the same name parts, same script, after normalisation (order free);
+  - ``transliteration``: the same name across scripts or romanisations (a Latin
+    reading of one side equals the other, e.g. 王小明 / Wang Xiaoming, Chang / Zhang);
+  - ``strong``: every part of the shorter name matched closely, no initials;
+  - ``close``: every part of the shorter name matched, some only roughly or by initial;
+  - ``partial``: some parts match well (e.g. only the family name);
+  - ``weak``: a rough resemblance of one part;
+  - ``different``; ``missing`` when a side has no usable name.
+
+  ``similarity`` (0..1) ranks pairs inside a level.
+* Rarity is a separate number: ``name_rarity(query, candidate)`` is the information
+  (in bits) of the candidate's name parts that matched, from part frequencies
+  estimated on the train split (a very common given name such as "john" is about
+  6 bits, an unseen family name about 21; a full name adds its parts). The scorer
+  adds weight for rare names and removes it for common ones; 0.0 when nothing matched.
+* ``name_keys(names)`` returns at most a few dozen strings: ``tr:<form>`` (a Latin
+  form of one part, for pg_trgm and equality), ``sk:<skeleton>`` (consonant
+  skeleton), ``ph:<metaphone>`` (phonetic code); a true match shares at least one key
+  with its query for nearly every pair.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from matching.comparison import Comparison
+from matching.normalize import (
+    ascii_fold,
+    detect_script,
+    normalize_text,
+    skeleton,
+    split_particles,
+    tokenize,
+)
+from matching.translit import DATA, Rendering, pinyin_alternatives, token_renderings
+
+__all__ = [
+    "LEVELS",
+    "NameSet",
+    "build_name_set",
+    "compare_names",
+    "compare_names_with_rarity",
+    "name_keys",
+    "name_rarity",
+]
+
+#: Levels of the name feature, best first.
+LEVELS: tuple[str, ...] = (
+    "exact",
+    "transliteration",
+    "strong",
+    "close",
+    "partial",
+    "weak",
+    "different",
+    "missing",
+)
+
+_FORMS_PER_PART = 16
+_COST_WEIGHT = 0.025  # similarity lost per nat of rendering cost
+_MAX_NAMES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    text: str  # the token as written (normalised)
+    forms: tuple[str, ...]  # Latin forms, best first
+    costs: tuple[float, ...]
+    labels: tuple[str, ...]
+    role: str  # "given", "family" or ""
+    native: bool
+    bits: float  # information content of the best form
+    skels: tuple[str, ...] = ()  # consonant skeletons of the forms
+
+
+def _with_skeletons(p: _Part) -> _Part:
+    return _Part(
+        p.text, p.forms, p.costs, p.labels, p.role, p.native, p.bits,
+        tuple(skeleton(f) for f in p.forms),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    original: str
+    parts: tuple[_Part, ...]
+    particles: tuple[str, ...]
+    kind: str
+    exact_key: tuple[str, ...]  # sorted normalised tokens
+    note: str  # how this reading was obtained
+
+
+@dataclass(frozen=True, slots=True)
+class NameSet:
+    """All names of one person, every reading precomputed. Build with
+    :func:`build_name_set`; compare with :func:`compare_names`."""
+
+    readings: tuple[_Reading, ...]
+    originals: tuple[str, ...]
+    exact_keys: frozenset[tuple[str, ...]]
+
+    def __bool__(self) -> bool:
+        return bool(self.readings)
+
+
+# ------------------------------------------------------------------ frequencies
+
+
+@lru_cache(maxsize=1)
+def _frequencies() -> tuple[dict[str, int], float]:
+    try:
+        with gzip.open(DATA / "name_freq.json.gz", "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+        return {str(k): int(v) for k, v in data["counts"].items()}, float(data["total"])
+    except (OSError, ValueError, KeyError):
+        return {}, 1.0
+
+
+def _bits(form: str) -> float:
+    counts, total = _frequencies()
+    return math.log2((total + 1.0) / (counts.get(form, 0) + 0.5))
+
+
+# ------------------------------------------------------------------ building
+
+
+def _latin_part(token: str, role: str) -> _Part | None:
+    folded = ascii_fold(token).replace(" ", "")
+    if not folded:
+        return None
+    forms = [folded]
+    costs = [0.0]
+    labels = ["Latin"]
+    if len(folded) <= 6:
+        for alt in pinyin_alternatives(folded):
+            forms.append(alt)
+            costs.append(0.5)
+            labels.append("Wade–Giles/Cantonese→pinyin")
+    return _Part(token, tuple(forms), tuple(costs), tuple(labels), role, False, _bits(folded))
+
+
+def _native_part(token: str, renderings: Sequence[Rendering], role: str) -> _Part | None:
+    forms: list[str] = []
+    costs: list[float] = []
+    labels: list[str] = []
+    for r in renderings:
+        latin = r.latin.replace(" ", "")
+        if latin and latin not in forms:
+            forms.append(latin)
+            costs.append(r.cost)
+            labels.append(r.label)
+        if len(forms) >= _FORMS_PER_PART:
+            break
+    if not forms:
+        return None
+    return _Part(token, tuple(forms), tuple(costs), tuple(labels), role, True, _bits(forms[0]))
+
+
+def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading]:
+    tokens = tokenize(text)
+    parts_tokens, particles = split_particles(tokens)
+    if not parts_tokens:
+        return []
+    given_toks = set(tokenize(given)) if given else set()
+    family_toks = set(tokenize(family)) if family else set()
+
+    def role_of(tok: str) -> str:
+        if tok in family_toks:
+            return "family"
+        if tok in given_toks:
+            return "given"
+        return ""
+
+    exact_key = tuple(sorted(parts_tokens))
+    base: list[_Part] = []
+    split_variants: list[tuple[int, list[_Part], str]] = []
+    for idx, tok in enumerate(parts_tokens):
+        script = detect_script(tok)
+        if script in ("latin", "other"):
+            part = _latin_part(tok, role_of(tok))
+            if part is not None:
+                base.append(part)
+            continue
+        rends = token_renderings(tok)
+        whole = [r for r in rends if " " not in r.latin]
+        part = _native_part(tok, whole or rends, role_of(tok))
+        if part is not None:
+            base.append(part)
+        for r in rends:
+            if " " in r.latin and r.label.startswith("Han→pinyin"):
+                fam, _, giv = r.latin.partition(" ")
+                fam_part = _Part(tok, (fam,), (r.cost,), (r.label,), "family", True, _bits(fam))
+                giv_part = _Part(tok, (giv,), (r.cost,), (r.label,), "given", True, _bits(giv))
+                split_variants.append((idx, [fam_part, giv_part], f"{r.latin} ({r.label})"))
+                break
+    if not base:
+        return []
+    readings = [_Reading(text, tuple(base), particles, kind, exact_key, "")]
+    # "Siu Ming" / "Xiao-Ming": a given name written as separate syllables
+    if len(base) == 3 and all(not p.native and len(p.forms[0]) <= 5 for p in base):
+        combos: dict[str, float] = {}
+        for f1, c1 in zip(base[1].forms, base[1].costs, strict=True):
+            for f2, c2 in zip(base[2].forms, base[2].costs, strict=True):
+                combos.setdefault(f1 + f2, c1 + c2)
+        merged = _Part(
+            base[1].text + " " + base[2].text, tuple(combos), tuple(combos.values()),
+            tuple("Latin" if v == 0 else "Wade–Giles/Cantonese→pinyin" for v in combos.values()),
+            "given", False, _bits(base[1].forms[0] + base[2].forms[0]),
+        )
+        readings.append(_Reading(text, (base[0], merged), particles, kind, exact_key, ""))
+    for idx, pieces, note in split_variants[:1]:
+        if idx < len(base):
+            parts = [*base[:idx], *pieces, *base[idx + 1 :]]
+            readings.append(_Reading(text, tuple(parts), particles, kind, exact_key, note))
+    return [
+        _Reading(r.original, tuple(_with_skeletons(p) for p in r.parts), r.particles, r.kind,
+                 r.exact_key, r.note)
+        for r in readings
+    ]
+
+
+def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
+    """Every name variant of one person, normalised and read into Latin once.
+
+    ``names`` holds strings or mappings with ``full``, ``given``, ``family`` and
+    ``kind`` (primary, alias, birth).
+
+    >>> bool(build_name_set(["王小明", {"given": "Xiaoming", "family": "Wang"}]))
+    True
+    """
+    readings: list[_Reading] = []
+    originals: list[str] = []
+    for item in list(names)[:_MAX_NAMES]:
+        if isinstance(item, str):
+            full, given, family, kind = item, "", "", "primary"
+        elif isinstance(item, Mapping):
+            given = str(item.get("given") or "")
+            family = str(item.get("family") or "")
+            full = str(item.get("full") or " ".join(x for x in (given, family) if x))
+            kind = str(item.get("kind") or "primary")
+        else:
+            continue
+        if not full.strip():
+            continue
+        full = full[:300]
+        found = _readings_of(full, kind, given, family)
+        if found:
+            readings.extend(found)
+            originals.append(full)
+    keys = frozenset(r.exact_key for r in readings)
+    return NameSet(tuple(readings), tuple(originals), keys)
+
+
+# ------------------------------------------------------------------ comparing
+
+
+def _form_sim(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return 0.0
+    return 0.5 * (Levenshtein.normalized_similarity(a, b) + JaroWinkler.similarity(a, b))
+
+
+def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
+    """Best similarity of two parts over their forms, less the rendering cost."""
+    best = -1.0
+    bi = bj = 0
+    qf, qc, cf, cc = q.forms, q.costs, c.forms, c.costs
+    # initials: "J" against "John"
+    if len(qf[0]) == 1 or len(cf[0]) == 1:
+        if qf[0][0] == cf[0][0]:
+            return _INITIAL_SIM, 0, 0
+        return 0.0, 0, 0
+    qs, cs = q.skels, c.skels
+    for j, fc in enumerate(cf):
+        for i, fq in enumerate(qf):
+            penalty = _COST_WEIGHT * (qc[i] + cc[j])
+            if 1.0 - penalty <= best:
+                continue
+            s = _form_sim(fq, fc)
+            if s < _SKELETON_SIM and len(qs[i]) >= 3 and qs[i] == cs[j]:
+                s = _SKELETON_SIM
+            s -= penalty
+            if s > best:
+                best, bi, bj = s, i, j
+    return best, bi, bj
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    level: str
+    similarity: float
+    bits: float
+    detail: str
+    q: _Reading
+    c: _Reading
+
+
+_INITIAL_SIM = 0.8
+_SKELETON_SIM = 0.88
+_EXACT_T = 0.999
+_STRONG_T = 0.86
+_CLOSE_T = 0.78
+_WEAK_T = 0.70
+
+
+def _compare_readings(q: _Reading, c: _Reading) -> _Match:
+    pairs = []
+    for i, qp in enumerate(q.parts):
+        for j, cp in enumerate(c.parts):
+            s, fi, fj = _part_sim(qp, cp)
+            pairs.append((s, i, j, fi, fj))
+    pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    matched: list[tuple[float, int, int, int, int]] = []
+    for s, i, j, fi, fj in pairs:
+        if i in used_q or j in used_c or s < _WEAK_T:
+            continue
+        used_q.add(i)
+        used_c.add(j)
+        matched.append((s, i, j, fi, fj))
+    nq, nc = len(q.parts), len(c.parts)
+    shorter = min(nq, nc)
+    good = [m for m in matched if m[0] >= _STRONG_T]
+    fair = [m for m in matched if m[0] >= _CLOSE_T]
+    # weights: longer parts carry more evidence, extra parts weigh little
+    def plen(m: tuple[float, int, int, int, int]) -> float:
+        return float(min(len(q.parts[m[1]].forms[m[3]]), 12) + 2)
+
+    total_w = sum(plen(m) for m in matched) or 1.0
+    mean_sim = sum(m[0] * plen(m) for m in matched) / total_w if matched else 0.0
+    coverage = len(fair) / shorter if shorter else 0.0
+    extra = (nq + nc - 2 * len(fair)) / max(nq + nc, 1)
+    similarity = max(0.0, min(1.0, mean_sim * (0.75 + 0.25 * coverage) - 0.08 * extra))
+    bits = sum(c.parts[m[2]].bits for m in fair)
+    exact_forms = all(m[0] >= 1.0 - 1e-9 for m in matched)
+    native = any(q.parts[m[1]].native or c.parts[m[2]].native for m in matched)
+    rendered = any(
+        q.parts[m[1]].costs[m[3]] > 0 or c.parts[m[2]].costs[m[4]] > 0
+        or q.parts[m[1]].labels[m[3]] != "Latin" or c.parts[m[2]].labels[m[4]] != "Latin"
+        for m in matched
+    )
+    if shorter == 1 and max(nq, nc) > 1:
+        shorter = 2  # one name against several: at best a partial match
+    if len(fair) == shorter and shorter and len(good) == shorter:
+        if exact_forms and not native and not rendered and nq == nc:
+            level = "exact"
+        elif all(m[0] >= 1.0 - 2 * _COST_WEIGHT * 4 and
+                 _form_sim(q.parts[m[1]].forms[m[3]], c.parts[m[2]].forms[m[4]]) >= _EXACT_T
+                 for m in matched) and (native or rendered):
+            level = "transliteration"
+        else:
+            level = "strong"
+    elif len(fair) == shorter and shorter:
+        level = "close"
+    elif good and (len(good[0][0:1]) and max(len(q.parts[m[1]].forms[m[3]]) for m in good) >= 3):
+        level = "partial"
+    elif matched:
+        level = "weak"
+    else:
+        level = "different"
+    detail = _describe(level, q, c, matched, nq, nc)
+    return _Match(level, round(similarity, 6), round(bits, 3), detail, q, c)
+
+
+def _describe(
+    level: str,
+    q: _Reading,
+    c: _Reading,
+    matched: list[tuple[float, int, int, int, int]],
+    nq: int,
+    nc: int,
+) -> str:
+    how: list[str] = []
+    for _s, i, j, fi, fj in matched:
+        qp, cp = q.parts[i], c.parts[j]
+        if qp.labels[fi] != "Latin" or qp.native:
+            how.append(f"{qp.text} → {qp.forms[fi]} ({qp.labels[fi]})")
+        if cp.labels[fj] != "Latin" or cp.native:
+            how.append(f"{cp.text} → {cp.forms[fj]} ({cp.labels[fj]})")
+    note = q.note or c.note
+    head = "; ".join(dict.fromkeys([*( [note] if note else []), *how]))
+    tail = {
+        "exact": "all parts agree",
+        "transliteration": "all parts agree across scripts",
+        "strong": "all parts agree closely",
+        "close": "all parts agree, some only roughly or by initial",
+        "partial": f"{len(matched)} of {max(nq, nc)} parts agree",
+        "weak": "only a rough resemblance",
+        "different": "no part agrees",
+    }[level]
+    if level in ("exact", "transliteration", "strong") and nq != nc:
+        tail += f" (the other name has {abs(nq - nc)} more part{'s' if abs(nq - nc) > 1 else ''})"
+    return f"{head}; {tail}" if head else tail[:1].upper() + tail[1:]
+
+
+_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
+
+
+def _best(query: NameSet, candidate: NameSet) -> _Match | None:
+    best: _Match | None = None
+    for q in query.readings:
+        for c in candidate.readings:
+            m = _compare_readings(q, c)
+            if best is None or (_RANK[m.level], -m.similarity) < (_RANK[best.level], -best.similarity):
+                best = m
+    return best
+
+
+def compare_names_with_rarity(query: NameSet, candidate: NameSet) -> tuple[Comparison, float]:
+    """:func:`compare_names` and :func:`name_rarity` in one pass."""
+    if not query or not candidate:
+        q = query.originals[0] if query.originals else None
+        c = candidate.originals[0] if candidate.originals else None
+        return Comparison("name", "missing", q, c, "No usable name on one side", 0.0), 0.0
+    shared = query.exact_keys & candidate.exact_keys
+    if shared:
+        key = min(shared)
+        qr = next(r for r in query.readings if r.exact_key == key)
+        cr = next(r for r in candidate.readings if r.exact_key == key)
+        bits = sum(p.bits for p in cr.parts)
+        return (
+            Comparison("name", "exact", qr.original, cr.original, "All parts agree", 1.0),
+            round(bits, 3),
+        )
+    m = _best(query, candidate)
+    assert m is not None
+    return (
+        Comparison("name", m.level, m.q.original, m.c.original, m.detail, m.similarity),
+        m.bits if m.level not in ("weak", "different") else 0.0,
+    )
+
+
+def compare_names(query: NameSet, candidate: NameSet) -> Comparison:
+    """The best agreement between any name of ``query`` and any of ``candidate``.
+
+    >>> compare_names(build_name_set(["Chang Wei"]), build_name_set(["张伟"])).level
+    'transliteration'
+    """
+    return compare_names_with_rarity(query, candidate)[0]
+
+
+def name_rarity(query: NameSet, candidate: NameSet) -> float:
+    """Information (bits) of the candidate name parts that matched the query."""
+    return compare_names_with_rarity(query, candidate)[1]
+
+
+# ------------------------------------------------------------------ keys
+
+
+@lru_cache(maxsize=65536)
+def _phonetic(form: str) -> str:
+    try:
+        import jellyfish
+
+        return str(jellyfish.metaphone(form)).lower()
+    except Exception:
+        return ""
+
+
+def name_keys(names: NameSet, *, per_part: int = 2) -> frozenset[str]:
+    """Blocking keys for candidate search: ``tr:`` Latin forms, ``sk:`` consonant
+    skeletons, ``ph:`` phonetic codes, for the best ``per_part`` readings of each part.
+    """
+    keys: set[str] = set()
+    for reading in names.readings:
+        for part in reading.parts:
+            for form in part.forms[: per_part if part.native else 1]:
+                if len(form) < 2:
+                    continue
+                keys.add("tr:" + form)
+                sk = skeleton(form)
+                if len(sk) >= 2:
+                    keys.add("sk:" + sk)
+                ph = _phonetic(form)
+                if len(ph) >= 2:
+                    keys.add("ph:" + ph)
+    return frozenset(keys)
+
+
+def _debug_forms(names: NameSet) -> list[list[str]]:  # pragma: no cover - for the bench
+    return [[p.forms[0] for p in r.parts] for r in names.readings]
+
+
+def normalise_for_display(text: str) -> str:
+    """The normalised form of a name as the matcher sees it."""
+    return normalize_text(text)

@@ -1,0 +1,239 @@
+"""Name normalisation: Unicode forms, scripts, tokens, particles and titles.
+
+Everything here is total: any ``str`` (empty, mixed scripts, lone combining marks,
+emoji, surrogates, very long) gives a result and never an exception.
+
+>>> tokenize("Dr. Ahmad  bin Al-Rashid")
+['ahmad', 'bin', 'al', 'rashid']
+>>> split_particles(tokenize("Dr. Ahmad bin Al-Rashid"))
+(('ahmad', 'rashid'), ('bin', 'al'))
+>>> detect_script("王小明")
+'han'
+>>> ascii_fold("Müller-Šoljan")
+'muller soljan'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = [
+    "PARTICLES",
+    "TITLES",
+    "ascii_fold",
+    "ascii_letters",
+    "detect_script",
+    "normalize_text",
+    "script_of_char",
+    "skeleton",
+    "split_particles",
+    "tokenize",
+]
+
+#: Connecting words kept as features but not as name parts (Latin and native forms).
+PARTICLES: frozenset[str] = frozenset(
+    {
+        # Arabic, Persian, Hebrew in Latin letters
+        "al", "el", "ul", "bin", "ben", "ibn", "bint", "bat", "abu", "abou", "umm", "ould",
+        "ould", "bou",
+        # European
+        "van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "do",
+        "du", "la", "le", "ter", "ten", "zu", "y", "e", "mac", "af", "av",
+        # native script forms
+        "بن", "بنت", "ابن", "ابو", "أبو", "بو", "ال", "בן", "בת", "фон", "ван", "де",
+    }
+)
+
+#: Titles and honorifics dropped from names.
+TITLES: frozenset[str] = frozenset(
+    {
+        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady",
+        "sheikh", "shaikh", "sheik", "haji", "hajji", "hadji", "sayyid", "sayed", "mullah",
+        "herr", "frau", "mme", "mlle", "m", "sr", "sra", "srta", "don", "dona", "jr",
+        "snr", "jnr", "ii", "iii", "iv",
+        "господин", "госпожа", "الشيخ", "السيد", "الحاج",
+    }
+)
+
+_SPLIT_RE = re.compile(r"[\s\-‐-―_,;:/\\|.·・•()\[\]{}\"'`´‘’“”«»‹›،؛]+")
+_TATWEEL_AND_MARKS = {0x0640: None}  # Arabic tatweel
+
+
+def _safe(text: str) -> str:
+    """Drop code points that no encoder accepts (lone surrogates)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "ignore").decode("utf-8")
+    return text
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, case fold, strip marks that carry no letter (harakat, niqqud, tatweel).
+
+    >>> normalize_text("ＭÜLLER")
+    'müller'
+    >>> normalize_text("مُحَمَّد")
+    'محمد'
+    """
+    text = unicodedata.normalize("NFKC", _safe(text)).casefold()
+    if text.isascii():
+        return text
+    out = []
+    for ch in text.translate(_TATWEEL_AND_MARKS):
+        cp = ord(ch)
+        # Arabic harakat and Hebrew niqqud / cantillation are optional vowel marks.
+        if 0x064B <= cp <= 0x065F or cp == 0x0670 or 0x0591 <= cp <= 0x05C7:
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def script_of_char(ch: str) -> str:
+    """The script of one character: latin, cyrillic, arabic, hebrew, han, kana, hangul,
+    greek, digit or other."""
+    cp = ord(ch)
+    if cp < 0x80:
+        if ch.isalpha():
+            return "latin"
+        return "digit" if ch.isdigit() else "other"
+    if cp <= 0x024F or 0x1E00 <= cp <= 0x1EFF:
+        return "latin" if ch.isalpha() else "other"
+    if 0x0370 <= cp <= 0x03FF:
+        return "greek"
+    if 0x0400 <= cp <= 0x052F:
+        return "cyrillic"
+    if 0x0590 <= cp <= 0x05FF or 0xFB1D <= cp <= 0xFB4F:
+        return "hebrew"
+    if (
+        0x0600 <= cp <= 0x06FF
+        or 0x0750 <= cp <= 0x077F
+        or 0x08A0 <= cp <= 0x08FF
+        or 0xFB50 <= cp <= 0xFDFF
+        or 0xFE70 <= cp <= 0xFEFF
+    ):
+        return "arabic" if ch.isalpha() else "other"
+    if 0x3040 <= cp <= 0x30FF or 0x31F0 <= cp <= 0x31FF or 0xFF66 <= cp <= 0xFF9F:
+        return "kana"
+    if 0xAC00 <= cp <= 0xD7AF or 0x1100 <= cp <= 0x11FF or 0x3130 <= cp <= 0x318F:
+        return "hangul"
+    if 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0xF900 <= cp <= 0xFAFF:
+        return "han"
+    if 0x20000 <= cp <= 0x3134F:
+        return "han"
+    if ch.isalpha():
+        return "latin" if unicodedata.name(ch, "").startswith("LATIN") else "other"
+    return "other"
+
+
+def detect_script(text: str) -> str:
+    """The dominant script of a text (``latin``, ``cyrillic``, ``arabic``, ``hebrew``,
+    ``han``, ``kana``, ``hangul``, ``japanese`` for kanji mixed with kana, ``greek``,
+    ``other`` when nothing is a letter).
+
+    >>> detect_script("キャサリン")
+    'kana'
+    >>> detect_script("山田たろう")
+    'japanese'
+    """
+    counts: dict[str, int] = {}
+    for ch in text[:200]:
+        s = script_of_char(ch)
+        if s not in ("other", "digit"):
+            counts[s] = counts.get(s, 0) + 1
+    if not counts:
+        return "other"
+    if "kana" in counts and "han" in counts:
+        return "japanese"
+    return max(sorted(counts), key=lambda k: counts[k])
+
+
+def tokenize(text: str) -> list[str]:
+    """Normalised name parts: split on spaces, hyphens, dots, commas, middle dots;
+    titles dropped; Arabic article ``ال`` split off as the particle ``ال``.
+
+    >>> tokenize("Mr. Jean-Luc  PICARD")
+    ['jean', 'luc', 'picard']
+    """
+    norm = normalize_text(text)
+    out: list[str] = []
+    for raw in _SPLIT_RE.split(norm):
+        tok = "".join(ch for ch in raw if ch.isalnum() or unicodedata.category(ch) == "Mn")
+        if not tok or tok in TITLES:
+            continue
+        if len(tok) > 3 and tok.startswith("ال") and script_of_char(tok[0]) == "arabic":
+            out.append("ال")
+            tok = tok[2:]
+        out.append(tok)
+    return out
+
+
+def split_particles(tokens: list[str] | tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Separate name parts from particles (al, bin, van, de ...).
+
+    A token is only a particle when something else remains, so "De" alone stays a name.
+    """
+    parts = tuple(t for t in tokens if t not in PARTICLES)
+    if not parts:
+        return tuple(tokens), ()
+    return parts, tuple(t for t in tokens if t in PARTICLES)
+
+
+@lru_cache(maxsize=1)
+def _latin_ascii() -> object | None:
+    try:
+        import icu
+
+        return icu.Transliterator.createInstance("Latin-ASCII")
+    except Exception:  # ICU missing or broken: fall back to unicodedata
+        return None
+
+
+_EXTRA_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l",
+     "ı": "i", "ə": "e", "ʻ": "", "ʿ": "", "ʾ": ""}
+)
+
+
+def ascii_fold(text: str) -> str:
+    """Latin text to lower-case ASCII letters and single spaces (diacritics removed).
+
+    Non-Latin letters are dropped; use :mod:`matching.translit` for those.
+    """
+    text = normalize_text(text).translate(_EXTRA_FOLD)
+    if not text.isascii():
+        tr = _latin_ascii()
+        if tr is not None:
+            try:
+                text = tr.transliterate(text)  # type: ignore[attr-defined]
+            except Exception:
+                pass
+        text = unicodedata.normalize("NFKD", text)
+    return " ".join(re.sub(r"[^a-z]+", " ", text.lower()).split())
+
+
+def ascii_letters(text: str) -> str:
+    """``ascii_fold`` without spaces: the comparable form of one name part."""
+    return ascii_fold(text).replace(" ", "")
+
+
+_VOWELS_RE = re.compile(r"[aeiouy]+")
+_DOUBLE_RE = re.compile(r"(.)\1+")
+_SKEL_MAP = str.maketrans({"w": "v", "q": "k", "c": "k", "j": "g", "z": "s", "p": "b",
+                           "x": "ks"})
+_DIGRAPH_H_RE = re.compile(r"(?<=[cskgtpdz])h")
+
+
+def skeleton(part: str) -> str:
+    """A vowel-free consonant skeleton of an ASCII name part, tolerant of the
+    spellings that Arabic and Hebrew script cannot tell apart.
+
+    >>> skeleton("mohammed"), skeleton("muhamad"), skeleton("ahmad")
+    ('mhmd', 'mhmd', 'hmd')
+    """
+    s = _DIGRAPH_H_RE.sub("", part).translate(_SKEL_MAP)
+    s = _DOUBLE_RE.sub(r"\1", s)
+    return _VOWELS_RE.sub("", s)

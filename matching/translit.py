@@ -1,0 +1,510 @@
+"""Latin renderings of names written in other scripts.
+
+Two sources, both returned with a label a caseworker can read:
+
+* **rules**: ICU ``Any-Latin`` (with ``Latin-ASCII``), pinyin for Han (pypinyin,
+  family name first), Wade–Giles and Cantonese syllables mapped to pinyin, the
+  Russian passport (ICAO 9303), GOST and BGN styles, ICU's kana (Hepburn) and hangul
+  (Revised Romanisation) transforms, and consonant skeletons for Arabic and Hebrew
+  (which leave short vowels unwritten);
+* **learned**: a channel model P(Latin segment | native character) trained by EM on
+  the train split of the cross-script name pairs (``bench/build_translit_tables.py``),
+  decoded with a beam search steered by a character 4-gram model of Latin name
+  spellings. It turns ``伊莎貝拉`` into ``isabella`` where pinyin says ``yishabeila``.
+
+Tables live in ``matching/data/*.json.gz`` and load once, lazily.
+
+>>> [r.latin for r in latin_renderings("Мария")][:1]
+['mariya']
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypedDict
+
+from matching.normalize import ascii_fold, detect_script, normalize_text, skeleton, tokenize
+
+__all__ = [
+    "SCRIPT_MODELS",
+    "Rendering",
+    "cantonese_to_pinyin",
+    "latin_renderings",
+    "learned_renderings",
+    "native_units",
+    "token_renderings",
+    "wade_giles_to_pinyin",
+]
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+class ModelSpec(TypedDict):
+    max_seg: int
+    max_width: int
+    iterations: int
+
+
+#: Learned models: the longest Latin segment one native character may produce.
+SCRIPT_MODELS: dict[str, ModelSpec] = {
+    "arabic": {"max_seg": 4, "max_width": 1, "iterations": 10},
+    "chinese": {"max_seg": 5, "max_width": 1, "iterations": 10},
+    "hebrew": {"max_seg": 4, "max_width": 1, "iterations": 10},
+    "japanese": {"max_seg": 5, "max_width": 1, "iterations": 10},
+    "katakana": {"max_seg": 5, "max_width": 1, "iterations": 10},
+    "korean": {"max_seg": 5, "max_width": 1, "iterations": 10},
+    "russian": {"max_seg": 4, "max_width": 1, "iterations": 10},
+}
+
+#: Which learned models read a token of a given script.
+_MODELS_FOR_SCRIPT: dict[str, tuple[str, ...]] = {
+    "arabic": ("arabic",),
+    "hebrew": ("hebrew",),
+    "cyrillic": ("russian",),
+    "han": ("chinese", "japanese"),
+    "kana": ("katakana", "japanese"),
+    "japanese": ("japanese",),
+    "hangul": ("korean",),
+}
+
+_LABELS = {
+    "arabic": "learned Arabic",
+    "chinese": "learned Chinese",
+    "hebrew": "learned Hebrew",
+    "japanese": "learned Japanese",
+    "katakana": "learned katakana",
+    "korean": "learned Korean",
+    "russian": "learned Cyrillic",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """One Latin reading of a name: lower-case ASCII parts separated by spaces.
+
+    ``cost`` is 0 for the most likely reading of its source and grows (in nats) for
+    less likely ones; rule renderings carry a small fixed cost.
+    """
+
+    latin: str
+    label: str
+    cost: float = 0.0
+
+
+def native_units(text: str, script: str) -> list[str]:
+    """The characters a learned model reads: normalised letters, hiragana as katakana."""
+    out = []
+    for ch in normalize_text(text):
+        if not (ch.isalnum() or ch == "ー" or unicodedata.category(ch) in ("Mn", "Mc", "Lm")):
+            continue
+        cp = ord(ch)
+        if script in ("katakana", "japanese") and 0x3041 <= cp <= 0x3096:
+            ch = chr(cp + 0x60)
+        out.append(ch)
+    return out
+
+
+# ---------------------------------------------------------------- learned tables
+
+
+class _Model:
+    __slots__ = ("max_seg", "units")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.max_seg: int = int(data["max_seg"])
+        self.units: dict[str, tuple[tuple[str, float], ...]] = {
+            u: tuple((str(s), float(lp)) for s, lp in segs) for u, segs in data["units"].items()
+        }
+
+
+@lru_cache(maxsize=None)
+def _model(name: str) -> _Model | None:
+    path = DATA / f"translit_{name}.json.gz"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return _Model(json.load(fh))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class _LM:
+    __slots__ = ("logp", "order")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.order: int = int(data["order"])
+        self.logp: dict[str, float] = {k: float(v) for k, v in data["logp"].items()}
+
+    def score(self, history: str, text: str) -> float:
+        """log P(text | history) with stupid backoff."""
+        total = 0.0
+        ctx = ("^" * (self.order - 1) + history)[-(self.order - 1) :]
+        get = self.logp.get
+        for ch in text:
+            penalty = 0.0
+            n = len(ctx)
+            while True:
+                v = get(ctx[len(ctx) - n :] + ch) if n else get(ch)
+                if v is not None:
+                    total += v + penalty
+                    break
+                if n == 0:
+                    total += -12.0 + penalty
+                    break
+                n -= 1
+                penalty -= 0.9
+            ctx = (ctx + ch)[1:]
+        return total
+
+
+@lru_cache(maxsize=1)
+def _lm() -> _LM | None:
+    try:
+        with gzip.open(DATA / "latin_lm.json.gz", "rt", encoding="utf-8") as fh:
+            return _LM(json.load(fh))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+_LM_WEIGHT = 0.6
+#: per-letter bonus: without it the language model favours dropping letters
+_LETTER_BONUS = 0.8
+_BEAM = 40
+_NBEST = 16
+
+
+def _decode(
+    units: list[str], model: _Model, lm: _LM | None, nbest: int, *, syllabic: bool = False
+) -> list[tuple[str, float]]:
+    hyps: dict[str, float] = {"": 0.0}
+    lm_w = _LM_WEIGHT if lm is not None else 0.0
+    for u in units:
+        segs = model.units.get(u)
+        if not segs:
+            fallback = _icu_ascii(u).replace(" ", "")
+            segs = ((fallback, -1.0),) if fallback else (("", -1.0),)
+        elif syllabic:
+            # a Han or hangul syllable is always heard: never read it as nothing
+            segs = tuple(s for s in segs if s[0]) or segs
+        new: dict[str, float] = {}
+        for prefix, score in hyps.items():
+            for seg, lp in segs:
+                cand = prefix + seg
+                sc = score + lp
+                if seg and lm is not None:
+                    sc += lm_w * lm.score(prefix, seg) + _LETTER_BONUS * len(seg)
+                old = new.get(cand)
+                if old is None or sc > old:
+                    new[cand] = sc
+        if len(new) > _BEAM:
+            hyps = dict(heapq.nlargest(_BEAM, new.items(), key=lambda kv: kv[1]))
+        else:
+            hyps = new
+    final = []
+    for latin, score in hyps.items():
+        if not latin:
+            continue
+        if lm is not None:
+            score += lm_w * lm.score(latin, "$")
+        final.append((latin, score))
+    final.sort(key=lambda kv: (-kv[1], kv[0]))
+    return final[:nbest]
+
+
+@lru_cache(maxsize=65536)
+def learned_renderings(token: str, *, nbest: int = _NBEST) -> tuple[Rendering, ...]:
+    """The n-best Latin spellings of one native-script token from the learned models."""
+    script = detect_script(token)
+    models = _MODELS_FOR_SCRIPT.get(script, ())
+    lm = _lm()
+    out: dict[str, Rendering] = {}
+    for name in models:
+        model = _model(name)
+        if model is None:
+            continue
+        units = native_units(token, name)
+        if not units or len(units) > 40:
+            continue
+        decoded = _decode(units, model, lm, nbest, syllabic=name in ("chinese", "korean"))
+        if not decoded:
+            continue
+        best = decoded[0][1]
+        # the second model for a script (Japanese for Han) is a back-up reading
+        extra = 0.0 if name == models[0] else 1.0
+        for latin, score in decoded:
+            cost = round(best - score + extra, 3)
+            if latin not in out or out[latin].cost > cost:
+                out[latin] = Rendering(latin, _LABELS[name], cost)
+    return tuple(sorted(out.values(), key=lambda r: (r.cost, r.latin))[:nbest])
+
+
+# ---------------------------------------------------------------- rules
+
+
+@lru_cache(maxsize=16)
+def _transliterator(spec: str) -> Any:
+    try:
+        import icu
+
+        return icu.Transliterator.createInstance(spec)
+    except Exception:
+        return None
+
+
+def _icu(spec: str, text: str) -> str:
+    tr = _transliterator(spec)
+    if tr is None:
+        return ""
+    try:
+        return str(tr.transliterate(text))
+    except Exception:
+        return ""
+
+
+def _icu_ascii(text: str) -> str:
+    return ascii_fold(_icu("Any-Latin; Latin-ASCII", text))
+
+
+_PASSPORT = str.maketrans(
+    {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+     "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+     "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+     "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "ie", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+     "я": "ia", "і": "i", "ї": "i", "є": "ie", "ґ": "g", "ў": "u"}
+)
+_OLD_PASSPORT = str.maketrans(
+    {"й": "y", "ю": "yu", "я": "ya", "ъ": "", "ё": "e", "х": "kh", "щ": "shch", "є": "ye",
+     "ї": "yi"}
+)
+
+_COMPOUND_SURNAMES = frozenset(
+    {"欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "东方", "東方", "皇甫", "尉迟",
+     "尉遲", "公孙", "公孫", "慕容", "夏侯", "令狐", "长孙", "長孫", "宇文", "司徒", "端木"}
+)
+
+
+def _pinyin(token: str) -> list[Rendering]:
+    try:
+        from pypinyin import Style, lazy_pinyin
+
+        sylls = [ascii_fold(s) for s in lazy_pinyin(token, style=Style.NORMAL, errors="ignore")]
+    except Exception:
+        return []
+    sylls = [s.replace(" ", "") for s in sylls if s]
+    if not sylls:
+        return []
+    out = [Rendering("".join(sylls), "Han→pinyin", 0.3)]
+    if 2 <= len(sylls) <= 4 and len(token) == len(sylls):
+        fam = 2 if token[:2] in _COMPOUND_SURNAMES and len(sylls) > 2 else 1
+        out.insert(
+            0,
+            Rendering(
+                "".join(sylls[:fam]) + " " + "".join(sylls[fam:]),
+                "Han→pinyin, family name first",
+                0.0,
+            ),
+        )
+    return out
+
+
+def token_renderings(token: str) -> tuple[Rendering, ...]:
+    """Every Latin reading of one name token, best first; a Latin token reads as itself."""
+    return _token_renderings(token)
+
+
+@lru_cache(maxsize=65536)
+def _token_renderings(token: str) -> tuple[Rendering, ...]:
+    script = detect_script(token)
+    if script in ("latin", "other"):
+        folded = ascii_fold(token).replace(" ", "")
+        return (Rendering(folded, "Latin", 0.0),) if folded else ()
+    norm = normalize_text(token)
+    rules: list[Rendering] = []
+    if script == "han":
+        rules.extend(_pinyin(norm))
+    elif script == "cyrillic":
+        rules.append(Rendering(ascii_fold(_icu("Russian-Latin/BGN", norm)), "Cyrillic→BGN", 0.4))
+        rules.append(Rendering(ascii_fold(norm.translate(_PASSPORT)), "Cyrillic→passport", 0.4))
+        rules.append(
+            Rendering(
+                ascii_fold(norm.translate(_OLD_PASSPORT).translate(_PASSPORT)),
+                "Cyrillic→passport (before 2013)",
+                0.4,
+            )
+        )
+        rules.append(Rendering(ascii_fold(_icu("Cyrillic-Latin", norm)), "Cyrillic→GOST", 0.6))
+    elif script in ("kana", "japanese"):
+        rules.append(Rendering(_icu_ascii(norm), "kana→Hepburn (ICU)", 0.5))
+    elif script == "hangul":
+        rules.append(Rendering(_icu_ascii(norm), "hangul→Revised Romanisation (ICU)", 0.5))
+    else:
+        rules.append(Rendering(_icu_ascii(norm), "ICU Any-Latin", 0.8))
+    learned = learned_renderings(norm)
+    seen: dict[str, Rendering] = {}
+    for r in (*learned, *rules):
+        latin = " ".join(r.latin.split())
+        if latin and (latin not in seen or seen[latin].cost > r.cost):
+            seen[latin] = Rendering(latin, r.label, r.cost)
+    if not seen:
+        icu_form = _icu_ascii(norm).replace(" ", "")
+        if icu_form:
+            seen[icu_form] = Rendering(icu_form, "ICU Any-Latin", 0.8)
+    return tuple(sorted(seen.values(), key=lambda r: (r.cost, r.latin)))
+
+
+def skeleton_rendering(token: str) -> Rendering | None:
+    """The consonant skeleton of the best reading of an Arabic or Hebrew token."""
+    script = detect_script(token)
+    if script not in ("arabic", "hebrew"):
+        return None
+    readings = _token_renderings(token)
+    if not readings:
+        return None
+    label = "Arabic skeleton" if script == "arabic" else "Hebrew skeleton"
+    return Rendering(skeleton(readings[0].latin.replace(" ", "")), label, 0.0)
+
+
+def latin_renderings(text: str) -> tuple[Rendering, ...]:
+    """Latin readings of a whole name, best first (each token read on its own, the
+    best few combinations kept, labelled by the source of their first non-Latin part).
+
+    >>> [r.latin for r in latin_renderings("王小明")][:1]
+    ['wang xiaoming']
+    """
+    tokens = tokenize(text)
+    if not tokens:
+        return ()
+    per_token = [_token_renderings(t)[:4] or (Rendering(t, "as written", 0.0),) for t in tokens]
+    combos: list[tuple[float, list[Rendering]]] = [(0.0, [])]
+    for options in per_token:
+        combos = sorted(
+            ((cost + r.cost, [*parts, r]) for cost, parts in combos for r in options),
+            key=lambda c: c[0],
+        )[:8]
+    out: dict[str, Rendering] = {}
+    for cost, parts in combos:
+        latin = " ".join(p.latin for p in parts)
+        label = next((p.label for p in parts if p.label != "Latin"), "Latin")
+        if latin not in out:
+            out[latin] = Rendering(latin, label, round(cost, 3))
+    return tuple(out.values())
+
+
+# ---------------------------------------------------------------- Latin → pinyin
+
+_WG_INITIALS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("tz'", ("c",)), ("ts'", ("c",)), ("ch'", ("ch", "q")), ("hs", ("x",)),
+    ("tz", ("z", "c")), ("ts", ("z", "c")), ("ch", ("zh", "j", "ch", "q")),
+    ("sh", ("sh",)), ("k'", ("k",)), ("p'", ("p",)), ("t'", ("t",)),
+    ("k", ("g", "k")), ("p", ("b", "p")), ("t", ("d", "t")), ("j", ("r",)),
+)
+_WG_FINALS: tuple[tuple[str, str], ...] = (
+    ("ieh", "ie"), ("ien", "ian"), ("ung", "ong"), ("uei", "ui"), ("ih", "i"), ("erh", "er"),
+    ("ueh", "ue"), ("iung", "iong"), ("uo", "uo"), ("o", "e"),
+)
+
+_PINYIN_SYLLABLES: frozenset[str] | None = None
+
+
+def _pinyin_syllables() -> frozenset[str]:
+    global _PINYIN_SYLLABLES
+    if _PINYIN_SYLLABLES is None:
+        initials = ["", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x",
+                    "zh", "ch", "sh", "r", "z", "c", "s", "y", "w"]
+        finals = ["a", "o", "e", "i", "u", "v", "ai", "ei", "ao", "ou", "an", "en", "ang",
+                  "eng", "ong", "er", "ia", "ie", "iao", "iu", "ian", "in", "iang", "ing",
+                  "iong", "ua", "uo", "uai", "ui", "uan", "un", "uang", "ue"]
+        palatal = {"i", "ia", "ie", "iao", "iu", "ian", "in", "iang", "ing", "iong", "u", "ue",
+                   "uan", "un"}
+        _PINYIN_SYLLABLES = frozenset(
+            i + f
+            for i in initials
+            for f in finals
+            if i not in ("j", "q", "x") or f in palatal
+        )
+    return _PINYIN_SYLLABLES
+
+
+def wade_giles_to_pinyin(syllable: str) -> frozenset[str]:
+    """Pinyin syllables a Wade–Giles spelling may stand for (apostrophes often lost).
+
+    >>> sorted(wade_giles_to_pinyin("chang"))
+    ['chang', 'zhang']
+    >>> sorted(wade_giles_to_pinyin("hsiao"))
+    ['xiao']
+    """
+    s = syllable.lower().replace("’", "'").replace("ü", "v")
+    valid = _pinyin_syllables()
+    heads: list[tuple[str, str]] = [("", s)]
+    for wg, pys in _WG_INITIALS:
+        if s.startswith(wg):
+            heads = [(py, s[len(wg) :]) for py in pys]
+            break
+    out: set[str] = set()
+    for head, rest in heads:
+        rest = rest.replace("'", "")
+        finals = {rest}
+        for wg, py in _WG_FINALS:
+            if rest.endswith(wg):
+                finals.add(rest[: len(rest) - len(wg)] + py)
+        if head in ("zh", "ch", "sh", "r", "z", "c", "s") and rest == "u":
+            finals.add("i")
+        for f in finals:
+            cand = head + f
+            if cand in valid:
+                out.add(cand)
+    return frozenset(out)
+
+
+# Hong Kong (Cantonese) romanisations of common name syllables → Mandarin pinyin.
+_CANTONESE: dict[str, tuple[str, ...]] = {
+    "wong": ("wang", "huang"), "chan": ("chen",), "cheung": ("zhang",), "lee": ("li",),
+    "lau": ("liu",), "ng": ("wu",), "ho": ("he",), "leung": ("liang",), "tsang": ("zeng",),
+    "yeung": ("yang",), "kwok": ("guo",), "siu": ("xiao", "shao"), "wai": ("wei", "hui"),
+    "kin": ("jian",), "chi": ("zhi", "qi"), "man": ("wen", "min"), "ka": ("jia",),
+    "kit": ("jie",), "yan": ("ren", "xin", "en"), "fai": ("hui",), "kwan": ("jun", "guan"),
+    "tak": ("de",), "hung": ("xiong", "hong"), "chun": ("zhen", "jun"), "lam": ("lin",),
+    "tam": ("tan",), "cheng": ("zheng",), "tse": ("xie",), "mak": ("mai",), "fung": ("feng",),
+    "lo": ("lu", "luo"), "so": ("su",), "kam": ("jin",), "yip": ("ye",), "choi": ("cai",),
+    "chow": ("zhou",), "chau": ("zhou",), "tang": ("deng", "tang"), "ko": ("gao",),
+    "lai": ("li", "lai"), "tung": ("dong",), "au": ("ou",), "kong": ("jiang", "kong"),
+    "mok": ("mo",), "yu": ("yu", "ru", "yao"), "keung": ("qiang",), "wing": ("rong", "yong"),
+    "hoi": ("kai", "hai"), "sze": ("shi", "si"), "shing": ("cheng", "sheng"),
+    "kei": ("ji", "qi"), "lok": ("le", "luo"), "on": ("an",), "kai": ("qi", "jie"),
+    "hon": ("han",), "chung": ("zhong", "song"), "kwong": ("guang", "kuang"),
+    "chiu": ("zhao", "chao"), "yiu": ("yao",), "pang": ("peng",), "shek": ("shi",),
+    "suen": ("sun",), "poon": ("pan",), "kwai": ("gui",), "wan": ("yun", "wen"),
+    "lun": ("lun",), "ping": ("ping",), "sum": ("sen", "xin"), "chuen": ("quan",),
+    "hing": ("xing",), "tin": ("tian",), "yee": ("yi", "er"), "mei": ("mei",),
+    "ling": ("ling",), "kwun": ("jun",), "ying": ("ying",), "yuen": ("yuan",),
+    "sau": ("xiu",), "po": ("bao", "bo"), "fat": ("fa",), "ting": ("ting",),
+    "koon": ("guan",), "hin": ("xian",), "tsz": ("zi",), "wah": ("hua",), "wa": ("hua",),
+    "kuen": ("quan",), "yat": ("yi",), "shun": ("xin", "shun"), "ming": ("ming",),
+}
+
+
+def cantonese_to_pinyin(syllable: str) -> tuple[str, ...]:
+    """Pinyin readings of a Hong Kong Cantonese romanisation of a name syllable.
+
+    >>> cantonese_to_pinyin("wong")
+    ('wang', 'huang')
+    """
+    return _CANTONESE.get(syllable.lower(), ())
+
+
+def pinyin_alternatives(part: str) -> tuple[str, ...]:
+    """Pinyin forms a Latin name part may stand for, read as Wade–Giles or Cantonese
+    syllables (one syllable, or a hyphen-less run of two)."""
+    part = part.lower()
+    found: list[str] = []
+    for single in (part,):
+        found.extend(cantonese_to_pinyin(single))
+        found.extend(sorted(wade_giles_to_pinyin(single)))
+    return tuple(dict.fromkeys(f for f in found if f != part))
+
+
