@@ -46,7 +46,13 @@ from matching.normalize import (
     split_particles,
     tokenize,
 )
-from matching.translit import DATA, Rendering, pinyin_alternatives, token_renderings
+from matching.translit import (
+    DATA,
+    Rendering,
+    channel_logprob,
+    pinyin_alternatives,
+    token_renderings,
+)
 
 __all__ = [
     "LEVELS",
@@ -287,18 +293,37 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
             return _INITIAL_SIM, 0, 0
         return 0.0, 0, 0
     qs, cs = q.skels, c.skels
+    # vowel-tolerant: "Ahmad"/"Ahmed", "Mohammed"/"Muhamad" (native readings already
+    # carry their vowel variants in the n-best list)
+    both_latin = not q.native and not c.native
     for j, fc in enumerate(cf):
         for i, fq in enumerate(qf):
             penalty = _COST_WEIGHT * (qc[i] + cc[j])
             if 1.0 - penalty <= best:
                 continue
             s = _form_sim(fq, fc)
-            if s < _SKELETON_SIM and len(qs[i]) >= 3 and qs[i] == cs[j]:
+            if (
+                s < _SKELETON_SIM
+                and both_latin
+                and len(qs[i]) >= 3
+                and qs[i] == cs[j]
+                and fq[0] == fc[0]
+            ):
                 s = _SKELETON_SIM
             s -= penalty
             if s > best:
                 best, bi, bj = s, i, j
+    if _USE_CHANNEL and q.native != c.native and best > -1.0:
+        nat, lat = (q, c) if q.native else (c, q)
+        lp = channel_logprob(nat.text, lat.forms[0])
+        ch = 1.0 + lp / _CHANNEL_SCALE if lp > -math.inf else 0.0
+        if ch > best:
+            best = ch
     return best, bi, bj
+
+
+_USE_CHANNEL = True
+_CHANNEL_SCALE = 8.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +337,7 @@ class _Match:
 
 
 _INITIAL_SIM = 0.8
-_SKELETON_SIM = 0.88
+_SKELETON_SIM = 0.86
 _EXACT_T = 0.999
 _STRONG_T = 0.86
 _CLOSE_T = 0.78
@@ -359,11 +384,11 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
     if shorter == 1 and max(nq, nc) > 1:
         shorter = 2  # one name against several: at best a partial match
     if len(fair) == shorter and shorter and len(good) == shorter:
+        # across scripts, every accepted reading that agrees closely is a
+        # transliteration; the similarity (less the reading's cost) ranks them
         if exact_forms and not native and not rendered and nq == nc:
             level = "exact"
-        elif all(m[0] >= 1.0 - 2 * _COST_WEIGHT * 4 and
-                 _form_sim(q.parts[m[1]].forms[m[3]], c.parts[m[2]].forms[m[4]]) >= _EXACT_T
-                 for m in matched) and (native or rendered):
+        elif native or rendered:
             level = "transliteration"
         else:
             level = "strong"
@@ -418,7 +443,10 @@ def _best(query: NameSet, candidate: NameSet) -> _Match | None:
     for q in query.readings:
         for c in candidate.readings:
             m = _compare_readings(q, c)
-            if best is None or (_RANK[m.level], -m.similarity) < (_RANK[best.level], -best.similarity):
+            if best is None or (_RANK[m.level], -m.similarity) < (
+                _RANK[best.level],
+                -best.similarity,
+            ):
                 best = m
     return best
 
