@@ -1,0 +1,25 @@
+"""Tessera's matching library: person records in, scored and explained pairs out.
+
+Pure: no database, HTTP, queue or pydantic; no I/O but its own packaged data files.
+
+>>> q = build_profile({"names": ["王小明"], "birth_date": "1990-05-17", "sex": "M"})
+>>> c = build_profile({"names": ["Wang Xiaoming"], "birth_date": "1990-05-17", "sex": "M"})
+>>> score_pair(q, c).band
+'strong'
+"""
+
+from matching.comparison import Comparison, Feature, MatchResult
+from matching.keys import search_keys
+from matching.profile import Profile, build_profile
+from matching.scoring import ALGORITHM, score_pair
+
+__all__ = [
+    "ALGORITHM",
+    "Comparison",
+    "Feature",
+    "MatchResult",
+    "Profile",
+    "build_profile",
+    "score_pair",
+    "search_keys",
+]

@@ -182,9 +182,7 @@ def compare_birth_place(q: Place | None, c: Place | None) -> Comparison:
             "birth_place", "same_country", qt, ct, f"born in the same country ({q.country})", 0.5
         )
     if countries_differ:
-        return Comparison(
-            "birth_place", "different", qt, ct, "born in different countries", 0.0
-        )
+        return Comparison("birth_place", "different", qt, ct, "born in different countries", 0.0)
     if q.key and c.key:
         return Comparison("birth_place", "different", qt, ct, "different places of birth", 0.0)
     return Comparison(

@@ -48,8 +48,9 @@ DOCUMENT_LEVELS: tuple[str, ...] = (
 MIN_NUMBER_LENGTH = 4
 
 _STRIP_RE = re.compile(r"[\s\-‐-―_./\\]+")
-_OCR_TABLE = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5",
-                            "B": "8", "Z": "2", "G": "6"})
+_OCR_TABLE = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2", "G": "6"}
+)
 
 
 def normalize_number(number: str) -> str:
@@ -115,9 +116,7 @@ def _transposed(a: str, b: str) -> bool:
     if first < 0 or first + 1 >= len(a):
         return False
     return (
-        a[first] == b[first + 1]
-        and a[first + 1] == b[first]
-        and a[first + 2 :] == b[first + 2 :]
+        a[first] == b[first + 1] and a[first + 1] == b[first] and a[first + 2 :] == b[first + 2 :]
     )
 
 
@@ -154,8 +153,14 @@ def compare_documents(q: Document, c: Document) -> Comparison:
     return Comparison(FEATURE, level, q.number, c.number, detail, _SIM[level])
 
 
-_SIM = {"exact": 1.0, "transposed": 0.9, "ocr": 0.85, "other_issuer": 0.5, "different": 0.0,
-        "missing": 0.0}
+_SIM = {
+    "exact": 1.0,
+    "transposed": 0.9,
+    "ocr": 0.85,
+    "other_issuer": 0.5,
+    "different": 0.0,
+    "missing": 0.0,
+}
 
 
 def compare_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> Comparison:

@@ -180,8 +180,19 @@ def _parse_td1(lines: list[str], errors: list[str], today: dt.date) -> MrzResult
     sex = _sex(l2[7], errors)
     surname, given = _names(l3)
     return _finish(
-        "TD1", l1[0:2], l1[2:5], surname, given, number_field, l2[15:18], birth_raw, sex,
-        expiry_raw, _filler_to_text(optional1 + "<" + l2[18:29]), errors, today,
+        "TD1",
+        l1[0:2],
+        l1[2:5],
+        surname,
+        given,
+        number_field,
+        l2[15:18],
+        birth_raw,
+        sex,
+        expiry_raw,
+        _filler_to_text(optional1 + "<" + l2[18:29]),
+        errors,
+        today,
     )
 
 
@@ -203,8 +214,19 @@ def _parse_td2_td3(lines: list[str], fmt: str, errors: list[str], today: dt.date
     sex = _sex(l2[20], errors)
     surname, given = _names(l1[5:])
     return _finish(
-        fmt, l1[0:2], l1[2:5], surname, given, l2[0:9], l2[10:13], l2[13:19], sex,
-        l2[21:27], _filler_to_text(optional), errors, today,
+        fmt,
+        l1[0:2],
+        l1[2:5],
+        surname,
+        given,
+        l2[0:9],
+        l2[10:13],
+        l2[13:19],
+        sex,
+        l2[21:27],
+        _filler_to_text(optional),
+        errors,
+        today,
     )
 
 
@@ -257,8 +279,9 @@ class MrzMismatch:
     printed: str | None
 
 
-_GERMAN = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS", "Å": "AA", "Æ": "AE",
-                         "Ø": "OE", "Þ": "TH"})
+_GERMAN = str.maketrans(
+    {"Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "SS", "Å": "AA", "Æ": "AE", "Ø": "OE", "Þ": "TH"}
+)
 
 
 def _mrz_forms(text: str) -> set[str]:

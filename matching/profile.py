@@ -14,9 +14,9 @@ from typing import Any
 from matching.attributes import Place, codes_from, place_from, sex_from
 from matching.dates import BirthDate, parse_birth_date
 from matching.documents import Document, documents_from
-from matching.names import NameSet, build_name_set
+from matching.names import NameSet, build_name_set, compare_names_with_rarity
 
-__all__ = ["Profile", "build_profile"]
+__all__ = ["Profile", "build_profile", "name_information"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class Profile:
 
     names: NameSet
     name_text: str | None
+    #: Information (bits) of the person's own name; caps the rarity of any agreement.
+    name_bits: float
     birth: BirthDate | None
     sex: str | None
     nationality: frozenset[str]
@@ -51,6 +53,15 @@ def _first_name_text(names: list[Any]) -> str | None:
     return None
 
 
+def name_information(names: NameSet) -> float:
+    """How informative a person's own name is, in bits (0.0 without a usable name).
+
+    A name agreement is never rarer than either side's own name: a native-script
+    spelling the frequency table does not know must not make "Mohammed Ahmed" rare.
+    """
+    return compare_names_with_rarity(names, names)[1] if names else 0.0
+
+
 def build_profile(person: Mapping[str, Any]) -> Profile:
     """Prepare a person for matching. Never raises on odd values: what cannot be read
     counts as unknown.
@@ -70,9 +81,11 @@ def build_profile(person: Mapping[str, Any]) -> Profile:
     )
     date_range = person.get("birth_date_range")
     documents = person.get("documents")
+    name_set = build_name_set(names)
     return Profile(
-        names=build_name_set(names),
+        names=name_set,
         name_text=_first_name_text(names),
+        name_bits=name_information(name_set),
         birth=parse_birth_date(
             person.get("birth_date"), date_range if isinstance(date_range, Mapping) else None
         ),

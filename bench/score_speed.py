@@ -1,0 +1,116 @@
+"""How many profile pairs ``score_pair`` scores per second on one core.
+
+Profiles are built once (as a match worker does for a case and its blocked
+candidates): half FEBRL4 records (Latin names with typos, full dates, places,
+identity numbers), half cross-script persons from ``xscript-names/*.dev.tsv`` (a
+native-script name on one side of each true pair, its Latin spelling on the other),
+with dates, sex, nationality and documents. Each query is scored against every
+candidate, the way a worker scores a blocked set; nearly all pairs are non-matches,
+as in real blocked sets.
+
+Usage: ``python bench/score_speed.py [--profiles 400] [--seconds 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from febrl_persons import load_febrl4  # noqa: E402
+
+from matching import Profile, build_profile, score_pair  # noqa: E402
+from matching.scoring import DEFAULT  # noqa: E402
+
+XSCRIPT = ROOT.parent / "shared" / "data" / "xscript-names"
+SCRIPTS = {
+    "arabic": ("SYR", "ara"),
+    "chinese": ("CHN", "cmn"),
+    "russian": ("RUS", "rus"),
+    "korean": ("KOR", "kor"),
+    "hebrew": ("ISR", "heb"),
+}
+
+
+def xscript_persons(n: int, rng: random.Random) -> list[dict[str, Any]]:
+    """Persons whose names are native-script or Latin spellings from the dev split."""
+    rows: dict[str, list[tuple[str, str]]] = {}
+    for script in SCRIPTS:
+        with (XSCRIPT / f"{script}.dev.tsv").open(encoding="utf-8") as fh:
+            rows[script] = [
+                (p[1].replace(" ", ""), p[0])
+                for p in (line.rstrip("\n").split("\t") for line in fh)
+                if len(p) >= 2
+            ]
+    out = []
+    for i in range(n):
+        script = list(SCRIPTS)[i % len(SCRIPTS)]
+        (n1, l1), (n2, l2) = rng.sample(rows[script], 2)
+        nationality, language = SCRIPTS[script]
+        year = rng.randint(1960, 2005)
+        out.append(
+            {
+                "names": [f"{n1} {n2}"] if i % 2 else [f"{l1.title()} {l2.title()}"],
+                "birth_date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                if i % 3
+                else str(year),
+                "sex": rng.choice("MF"),
+                "nationality": [nationality],
+                "languages": [language],
+                "documents": [
+                    {
+                        "type": "passport",
+                        "number": f"P{rng.randint(10**7, 10**8)}",
+                        "issuer": nationality,
+                    }
+                ]
+                if i % 4 == 0
+                else [],
+            }
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profiles", type=int, default=400)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    rng = random.Random(7)
+    pa, _pb, _links = load_febrl4()
+    latin = [pa[k] for k in sorted(pa)[: args.profiles // 2]]
+    persons = latin + xscript_persons(args.profiles - len(latin), rng)
+    rng.shuffle(persons)
+
+    t0 = time.perf_counter()
+    profiles: list[Profile] = [build_profile(p) for p in persons]
+    build_s = time.perf_counter() - t0
+
+    queries = profiles[:20]
+    pairs = 0
+    t0 = time.perf_counter()
+    deadline = t0 + args.seconds
+    while time.perf_counter() < deadline:
+        for q in queries:
+            for c in profiles:
+                score_pair(q, c, algorithm=DEFAULT)
+            pairs += len(profiles)
+    elapsed = time.perf_counter() - t0
+    print(
+        f"built {len(profiles)} profiles in {build_s:.2f} s "
+        f"({build_s / len(profiles) * 1e3:.2f} ms each)"
+    )
+    print(f"scored {pairs} pairs in {elapsed:.2f} s on one core")
+    print(f"pairs per second: {pairs / elapsed:,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

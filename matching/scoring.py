@@ -1,0 +1,281 @@
+"""Fellegi–Sunter scoring: levels become weights, weights add up to a match weight.
+
+Each feature level carries ``m`` (how often true matches show that level) and ``u``
+(how often unrelated pairs do); its weight is ``log2(m/u)``. The match weight is the
+prior ``λ`` (log2 of the prior odds that a candidate pair is a match) plus the sum of
+the feature weights; the probability is ``2^w / (1 + 2^w)`` and the band follows
+from thresholds on the match weight. ``m``/``u`` and thresholds live in
+``matching/data/algorithm-<version>.json``, written by ``bench/estimate_weights.py``.
+
+Adding a feature (e.g. a face comparator with levels strong/close/far/different)
+takes a comparator registered with :func:`register_comparator` and the feature's
+levels in the configuration; features the configuration does not list are not used.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from matching.attributes import (
+    compare_birth_place,
+    compare_languages,
+    compare_nationality,
+    compare_sex,
+)
+from matching.comparison import Comparison, Feature, MatchResult
+from matching.dates import compare_birth_dates
+from matching.documents import compare_document_sets
+from matching.names import compare_names, compare_names_with_rarity
+from matching.profile import Profile
+
+__all__ = [
+    "ALGORITHM",
+    "BANDS",
+    "DEFAULT",
+    "Algorithm",
+    "FeatureSpec",
+    "band_for",
+    "load_algorithm",
+    "probability",
+    "register_comparator",
+    "score_pair",
+]
+
+DEFAULT_VERSION = "1.0"
+
+#: Bands, best first.
+BANDS: tuple[str, ...] = ("strong", "possible", "weak")
+
+Comparator = Callable[[Profile, Profile], Comparison]
+
+
+def _names(q: Profile, c: Profile) -> Comparison:
+    return compare_names(q.names, c.names)
+
+
+def agreed_name_bits(bits: float, query_bits: float, candidate_bits: float) -> float:
+    """Information of an agreeing name: what the comparison reports, but never more than
+    either side's own name carries (the commoner reading decides)."""
+    known = [b for b in (query_bits, candidate_bits) if b > 0]
+    return min([bits, *known])
+
+
+def _names_with_rarity(q: Profile, c: Profile) -> tuple[Comparison, float]:
+    comp, bits = compare_names_with_rarity(q.names, c.names)
+    return comp, agreed_name_bits(bits, q.name_bits, c.name_bits)
+
+
+def _birth_date(q: Profile, c: Profile) -> Comparison:
+    return compare_birth_dates(q.birth, c.birth)
+
+
+def _sex(q: Profile, c: Profile) -> Comparison:
+    return compare_sex(q.sex, c.sex)
+
+
+def _document(q: Profile, c: Profile) -> Comparison:
+    return compare_document_sets(q.documents, c.documents)
+
+
+def _nationality(q: Profile, c: Profile) -> Comparison:
+    return compare_nationality(q.nationality, c.nationality)
+
+
+def _birth_place(q: Profile, c: Profile) -> Comparison:
+    return compare_birth_place(q.birth_place, c.birth_place)
+
+
+def _languages(q: Profile, c: Profile) -> Comparison:
+    return compare_languages(q.languages, c.languages)
+
+
+_COMPARATORS: dict[str, Comparator] = {
+    "name": _names,
+    "birth_date": _birth_date,
+    "sex": _sex,
+    "document": _document,
+    "nationality": _nationality,
+    "birth_place": _birth_place,
+    "languages": _languages,
+}
+
+
+#: Comparators that also say how informative (in bits) the agreeing value is.
+_RARITY_COMPARATORS: dict[str, Callable[[Profile, Profile], tuple[Comparison, float]]] = {
+    "name": _names_with_rarity,
+}
+
+
+def register_comparator(feature: str, comparator: Comparator) -> None:
+    """Make a feature available to algorithms whose configuration lists it."""
+    _COMPARATORS[feature] = comparator
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureSpec:
+    """One feature of an algorithm: its comparator and the weight of each level."""
+
+    name: str
+    compare: Comparator
+    weights: Mapping[str, float]
+    rarity: Callable[[Profile, Profile], tuple[Comparison, float]] | None = None
+    #: Per agreeing level, the average information (bits) of agreeing values in true
+    #: matches; a value rarer than that adds weight, a commoner one removes it.
+    rarity_centre: Mapping[str, float] = field(default_factory=dict)
+    rarity_weight: float = 0.0
+    rarity_cap: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Algorithm:
+    """A named, versioned list of features with weights, a prior and band thresholds.
+
+    ``prior`` is λ as log2 prior odds; ``strong`` and ``possible`` are the lowest
+    match weights of those bands.
+    """
+
+    name: str
+    version: str
+    prior: float
+    strong: float
+    possible: float
+    features: tuple[FeatureSpec, ...]
+
+    @property
+    def id(self) -> str:
+        """``name-version``, as recorded with every match run."""
+        return f"{self.name}-{self.version}"
+
+
+def _weight(m: float, u: float) -> float:
+    return math.log2(m / u)
+
+
+def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
+    """Build an :class:`Algorithm` from a parsed configuration (see the data files)."""
+    specs = []
+    for feature in config["features"]:
+        fname = feature["feature"]
+        if fname not in _COMPARATORS:
+            raise KeyError(f"no comparator registered for feature {fname!r}")
+        weights = {
+            level: 0.0 if level == "missing" else _weight(float(v["m"]), float(v["u"]))
+            for level, v in feature["levels"].items()
+        }
+        weights.setdefault("missing", 0.0)
+        rarity = feature.get("rarity")
+        if rarity and fname in _RARITY_COMPARATORS:
+            specs.append(
+                FeatureSpec(
+                    fname,
+                    _COMPARATORS[fname],
+                    weights,
+                    _RARITY_COMPARATORS[fname],
+                    {k: float(v) for k, v in rarity["centre_bits"].items()},
+                    float(rarity["weight"]),
+                    float(rarity["cap"]),
+                )
+            )
+        else:
+            specs.append(FeatureSpec(fname, _COMPARATORS[fname], weights))
+    prior = config["prior"]
+    lam = float(prior["lambda"])
+    return Algorithm(
+        name=config["algorithm"],
+        version=config["version"],
+        prior=math.log2(lam / (1.0 - lam)),
+        strong=float(config["bands"]["strong"]),
+        possible=float(config["bands"]["possible"]),
+        features=tuple(specs),
+    )
+
+
+def load_config(version: str = DEFAULT_VERSION) -> dict[str, Any]:
+    """The packaged configuration ``algorithm-<version>.json``, parsed."""
+    text = (
+        resources.files("matching")
+        .joinpath("data", f"algorithm-{version}.json")
+        .read_text(encoding="utf-8")
+    )
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def load_algorithm(version: str = DEFAULT_VERSION) -> Algorithm:
+    """The packaged algorithm of that version."""
+    return algorithm_from_config(load_config(version))
+
+
+DEFAULT: Algorithm = load_algorithm()
+
+#: The default algorithm's id (``tessera-fs-<version>``), recorded with each match run.
+ALGORITHM: str = DEFAULT.id
+
+
+def probability(match_weight: float) -> float:
+    """``2^w / (1 + 2^w)``, computed without overflow.
+
+    >>> probability(0.0)
+    0.5
+    """
+    if match_weight >= 0:
+        return 1.0 / (1.0 + math.pow(2.0, -min(match_weight, 1000.0)))
+    e = math.pow(2.0, max(match_weight, -1000.0))
+    return e / (1.0 + e)
+
+
+def band_for(match_weight: float, algorithm: Algorithm = DEFAULT) -> str:
+    """``strong``, ``possible`` or ``weak`` for a match weight."""
+    if match_weight >= algorithm.strong:
+        return "strong"
+    if match_weight >= algorithm.possible:
+        return "possible"
+    return "weak"
+
+
+def score_pair(
+    query: Profile, candidate: Profile, *, algorithm: Algorithm = DEFAULT
+) -> MatchResult:
+    """Score a query profile against a candidate: every feature in the algorithm's order,
+    each with its level, weight and reason; then the match weight, probability and band.
+
+    Deterministic; a level missing on either side weighs 0. An agreeing name weighs
+    more when the name is rare and less when it is common (never below 0).
+    """
+    total = algorithm.prior
+    features: list[Feature] = []
+    for spec in algorithm.features:
+        if spec.rarity is None:
+            comp = spec.compare(query, candidate)
+            weight = spec.weights.get(comp.level, 0.0)
+            detail = comp.detail
+        else:
+            comp, bits = spec.rarity(query, candidate)
+            weight = spec.weights.get(comp.level, 0.0)
+            detail = comp.detail
+            centre = spec.rarity_centre.get(comp.level)
+            if centre is not None and bits > 0 and weight > 0:
+                shift = (bits - centre) * spec.rarity_weight
+                shift = max(-spec.rarity_cap, min(spec.rarity_cap, shift))
+                if abs(shift) >= 0.05:
+                    weight = max(weight + shift, 0.0)
+                    detail = (
+                        f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
+                        f"({shift:+.1f})"
+                    )
+        weight = round(weight, 3)
+        total += weight
+        features.append(Feature(spec.name, comp.level, weight, comp.query, comp.candidate, detail))
+    total = round(total, 3)
+    return MatchResult(
+        algorithm=algorithm.id,
+        match_weight=total,
+        probability=probability(total),
+        band=band_for(total, algorithm),
+        features=tuple(features),
+    )
