@@ -307,11 +307,11 @@ ASSUMPTIONS: dict[str, Any] = {
     },
     "bands": {
         "source": "chosen",
-        "why": "strong from probability 0.99 (match weight 6.63), possible from "
-        "probability 0.2 (match weight -2); below is weak. Checked on FEBRL4 with "
-        "bench/febrl.py and on the golden table.",
-        "strong": 6.63,
-        "possible": -2.0,
+        "why": "strong from probability 0.999 (match weight 9.97: a name alone, however "
+        "rare, is not strong), possible from probability 0.5 (match weight 0); below is "
+        "weak. Checked on FEBRL4 with bench/febrl.py and on the golden table.",
+        "strong": 9.97,
+        "possible": 0.0,
     },
 }
 
