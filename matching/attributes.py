@@ -75,11 +75,19 @@ def codes_from(values: Any) -> frozenset[str]:
     return frozenset(v.strip().upper() for v in values if isinstance(v, str) and v.strip())
 
 
+def _codes_text(codes: frozenset[str]) -> str | None:
+    if not codes:
+        return None
+    if len(codes) == 1:
+        return next(iter(codes))
+    return ",".join(sorted(codes))
+
+
 def compare_nationality(q: frozenset[str], c: frozenset[str]) -> Comparison:
     """Nationality: at least one nationality in common, or none in common (people do
     hold, claim and get recorded with different ones, so this is weak evidence)."""
-    qt = ",".join(sorted(q)) or None
-    ct = ",".join(sorted(c)) or None
+    qt = _codes_text(q)
+    ct = _codes_text(c)
     if not q or not c:
         return Comparison("nationality", "missing", qt, ct, "nationality not known on one side")
     common = q & c
@@ -93,8 +101,8 @@ def compare_nationality(q: frozenset[str], c: frozenset[str]) -> Comparison:
 def compare_languages(q: frozenset[str], c: frozenset[str]) -> Comparison:
     """Languages spoken: at least one in common, or none in common (a weak hint either
     way: many people share a language, and lists are rarely complete)."""
-    qt = ",".join(sorted(q)) or None
-    ct = ",".join(sorted(c)) or None
+    qt = _codes_text(q)
+    ct = _codes_text(c)
     if not q or not c:
         return Comparison("languages", "missing", qt, ct, "languages not known on one side")
     common = q & c

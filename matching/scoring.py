@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -42,6 +42,7 @@ __all__ = [
     "band_for",
     "load_algorithm",
     "probability",
+    "rank_candidates",
     "register_comparator",
     "score_pair",
 ]
@@ -164,7 +165,7 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
         if fname not in _COMPARATORS:
             raise KeyError(f"no comparator registered for feature {fname!r}")
         weights = {
-            level: 0.0 if level == "missing" else _weight(float(v["m"]), float(v["u"]))
+            level: 0.0 if level == "missing" else round(_weight(float(v["m"]), float(v["u"])), 3)
             for level, v in feature["levels"].items()
         }
         weights.setdefault("missing", 0.0)
@@ -263,12 +264,11 @@ def score_pair(
                 shift = (bits - centre) * spec.rarity_weight
                 shift = max(-spec.rarity_cap, min(spec.rarity_cap, shift))
                 if abs(shift) >= 0.05:
-                    weight = max(weight + shift, 0.0)
+                    weight = round(max(weight + shift, 0.0), 3)
                     detail = (
                         f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
                         f"({shift:+.1f})"
                     )
-        weight = round(weight, 3)
         total += weight
         features.append(Feature(spec.name, comp.level, weight, comp.query, comp.candidate, detail))
     total = round(total, 3)
@@ -279,3 +279,27 @@ def score_pair(
         band=band_for(total, algorithm),
         features=tuple(features),
     )
+
+
+def rank_candidates(
+    query: Profile,
+    candidates: Sequence[Profile],
+    *,
+    algorithm: Algorithm = DEFAULT,
+    min_band: str = "weak",
+    limit: int | None = None,
+) -> list[tuple[int, MatchResult]]:
+    """Score every candidate (a blocked set: hundreds, not the gallery) and return
+    ``(index, result)`` for those at ``min_band`` or better, best first (ties keep the
+    candidates' order), at most ``limit`` of them.
+    """
+    floor = {"weak": -math.inf, "possible": algorithm.possible, "strong": algorithm.strong}[
+        min_band
+    ]
+    scored = [
+        (i, r)
+        for i, c in enumerate(candidates)
+        if (r := score_pair(query, c, algorithm=algorithm)).match_weight >= floor
+    ]
+    scored.sort(key=lambda item: (-item[1].match_weight, item[0]))
+    return scored if limit is None else scored[:limit]

@@ -1,0 +1,111 @@
+"""The scorer's configuration, ranking and search keys."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from matching import ALGORITHM, build_profile, score_pair, search_keys
+from matching.scoring import (
+    DEFAULT,
+    algorithm_from_config,
+    load_config,
+    probability,
+    rank_candidates,
+)
+
+
+def test_the_algorithm_is_named_and_versioned() -> None:
+    assert ALGORITHM == "tessera-fs-1.0"
+
+
+def test_every_weight_is_log2_m_over_u_from_the_configuration() -> None:
+    config = load_config()
+    for feature, spec in zip(config["features"], DEFAULT.features, strict=True):
+        assert spec.name == feature["feature"]
+        for level, v in feature["levels"].items():
+            assert spec.weights[level] == pytest.approx(math.log2(v["m"] / v["u"]), abs=1e-3)
+        assert spec.weights["missing"] == 0.0
+
+
+def test_every_feature_records_where_its_values_come_from() -> None:
+    for feature in load_config()["features"]:
+        assert feature["source"].startswith(("estimated", "assumption"))
+        assert feature["why"]
+
+
+def test_the_prior_is_log2_of_the_prior_odds() -> None:
+    lam = load_config()["prior"]["lambda"]
+    assert DEFAULT.prior == pytest.approx(math.log2(lam / (1 - lam)))
+
+
+def test_an_unknown_feature_in_a_configuration_is_refused() -> None:
+    config = load_config()
+    config["features"] = [*config["features"], {"feature": "face", "levels": {}}]
+    with pytest.raises(KeyError):
+        algorithm_from_config(config)
+
+
+def test_probability_of_weight_zero_is_one_half_and_extremes_do_not_overflow() -> None:
+    assert probability(0.0) == 0.5
+    assert probability(1e9) == 1.0
+    assert probability(-1e9) < 1e-12
+
+
+def test_a_common_name_weighs_less_than_a_rare_one_at_the_same_level() -> None:
+    common = score_pair(
+        build_profile({"names": ["John Smith"]}), build_profile({"names": ["John Smith"]})
+    )
+    rare = score_pair(
+        build_profile({"names": ["Tesfay Gebremedhin"]}),
+        build_profile({"names": ["Tesfay Gebremedhin"]}),
+    )
+    assert common.features[0].level == rare.features[0].level == "exact"
+    assert common.features[0].weight < rare.features[0].weight
+
+
+def test_ranking_puts_the_best_candidate_first_and_honours_band_and_limit() -> None:
+    query = build_profile({"names": ["Ahmed Mansour"], "birth_date": "1985-03-11"})
+    candidates = [
+        build_profile({"names": ["Peter Brown"], "birth_date": "1960"}),
+        build_profile({"names": ["Ahmed Mansour"], "birth_date": "1985"}),
+        build_profile({"names": ["Ahmed Mansour"], "birth_date": "1985-03-11"}),
+    ]
+    ranked = rank_candidates(query, candidates)
+    assert [i for i, _ in ranked] == [2, 1, 0]
+    assert [i for i, _ in rank_candidates(query, candidates, min_band="possible")] == [2, 1]
+    assert [i for i, _ in rank_candidates(query, candidates, limit=1)] == [2]
+
+
+def test_search_keys_hold_name_document_and_birth_year_keys() -> None:
+    keys = search_keys(
+        build_profile(
+            {
+                "names": ["Ahmed Mansour"],
+                "birth_date": "1985-03-11",
+                "documents": [{"type": "passport", "number": "n0123-4567", "issuer": "SYR"}],
+            }
+        )
+    )
+    assert "by:1985" in keys
+    assert "doc:N01234567" in keys
+    assert any(k.startswith("tr:") for k in keys)
+    assert len(keys) < 60
+
+
+def test_an_ocr_confused_document_number_shares_the_document_key() -> None:
+    a = search_keys(build_profile({"names": [], "documents": [{"number": "E12345678"}]}))
+    b = search_keys(build_profile({"names": [], "documents": [{"number": "E1234S678"}]}))
+    assert {k for k in a if k.startswith("doc:")} == {k for k in b if k.startswith("doc:")}
+
+
+def test_an_age_range_gives_a_bounded_run_of_birth_year_keys() -> None:
+    narrow = search_keys(
+        build_profile({"names": [], "birth_date_range": {"from": "1988-01-01", "to": "1990-12-31"}})
+    )
+    assert {k for k in narrow if k.startswith("by:")} == {"by:1988", "by:1989", "by:1990"}
+    wide = search_keys(
+        build_profile({"names": [], "birth_date_range": {"from": "1950-01-01", "to": "2000-12-31"}})
+    )
+    assert len([k for k in wide if k.startswith("by:")]) == 7
