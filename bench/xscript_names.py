@@ -22,7 +22,11 @@ Systems:
 
 ``pair_possible`` is the share of true pairs at or above the ``possible`` band;
 ``nonpair_possible`` the share of random non-pairs (query against a random other
-gallery name). The last line is one JSON object with every figure.
+gallery name). For tessera, ``pair_name_level`` / ``nonpair_name_level`` give the
+same shares for "name level is exact, transliteration or strong" (the name
+comparator's verdict whatever the scorer's cut-offs), and ``key_recall`` the share of
+queries whose blocking keys (:func:`matching.names.name_keys`) meet those of their
+true Latin name. The last line is one JSON object with every figure.
 
 Usage::
 
@@ -128,18 +132,20 @@ def _metrics(
     }
 
 
+_GOOD_LEVELS = frozenset({"exact", "transliteration", "strong"})
+
+
+def _by_level(q: str, c: str) -> bool:
+    return compare_names(build_name_set([q]), build_name_set([c])).level in _GOOD_LEVELS
+
+
 def _band_function() -> tuple[str, Callable[[str, str], bool]]:
     try:
         from matching import build_profile, score_pair
 
         score_pair(build_profile({"names": ["A B"]}), build_profile({"names": ["A B"]}))
     except Exception:  # not there yet, or its configuration is not in place
-        good = {"exact", "transliteration", "strong"}
-
-        def by_level(q: str, c: str) -> bool:
-            return compare_names(build_name_set([q]), build_name_set([c])).level in good
-
-        return "name level", by_level
+        return "name level", _by_level
 
     def by_score(q: str, c: str) -> bool:
         res = score_pair(build_profile({"names": [q]}), build_profile({"names": [c]}))
@@ -280,6 +286,13 @@ def evaluate_script(args: argparse.Namespace, script: str) -> tuple[str, dict[st
         ranked, truth, [band(q, c) for q, c in true_pairs], [band(q, c) for q, c in nonpairs]
     )
     result["tessera"]["key_recall"] = key_recall(queries, truth)
+    # the name comparator's own verdict, whatever the scorer's band cut-offs are
+    result["tessera"]["pair_name_level"] = round(
+        sum(_by_level(q, c) for q, c in true_pairs) / max(len(true_pairs), 1), 4
+    )
+    result["tessera"]["nonpair_name_level"] = round(
+        sum(_by_level(q, c) for q, c in nonpairs) / max(len(nonpairs), 1), 4
+    )
     lines.append(f"[{script}] tessera timing {timing}; band from {band_name}")
 
     if not args.no_baselines:

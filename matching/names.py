@@ -50,6 +50,7 @@ from matching.translit import (
     DATA,
     Rendering,
     channel_logprob,
+    has_channel_model,
     pinyin_alternatives,
     token_renderings,
 )
@@ -91,12 +92,14 @@ class _Part:
     native: bool
     bits: float  # information content of the best form
     skels: tuple[str, ...] = ()  # consonant skeletons of the forms
+    channel: bool = False  # an alphabetic learned model can score Latin spellings of it
 
 
 def _with_skeletons(p: _Part) -> _Part:
     return _Part(
         p.text, p.forms, p.costs, p.labels, p.role, p.native, p.bits,
         tuple(skeleton(f) for f in p.forms),
+        p.native and has_channel_model(p.text),
     )
 
 
@@ -313,17 +316,20 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
             s -= penalty
             if s > best:
                 best, bi, bj = s, i, j
-    if _USE_CHANNEL and q.native != c.native and best > -1.0:
+    if best >= _CHANNEL_GATE and q.native != c.native and (q.channel or c.channel):
+        # the forward probability of the Latin spelling under the learned model ranks
+        # far better than string similarity to a few readings (bench/xscript_names.py);
+        # mapped so that the level thresholds keep their meaning
         nat, lat = (q, c) if q.native else (c, q)
-        lp = channel_logprob(nat.text, lat.forms[0])
-        ch = 1.0 + lp / _CHANNEL_SCALE if lp > -math.inf else 0.0
-        if ch > best:
-            best = ch
+        lp = max(channel_logprob(nat.text, lat.forms[0]), -_CHANNEL_SCALE)
+        combined = _CHANNEL_MIX * best + (1.0 - _CHANNEL_MIX) * (1.0 + lp / _CHANNEL_SCALE)
+        best = 1.0 - (1.0 - combined) * 0.5
     return best, bi, bj
 
 
-_USE_CHANNEL = True
-_CHANNEL_SCALE = 8.0
+_CHANNEL_GATE = 0.6
+_CHANNEL_MIX = 0.3
+_CHANNEL_SCALE = 4.0
 
 
 @dataclass(frozen=True, slots=True)

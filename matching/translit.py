@@ -525,6 +525,17 @@ def _seg_tables(name: str) -> dict[str, dict[str, float]] | None:
 _FLOOR = (1e-4, 1e-4, 1e-5, 0.0, 0.0, 0.0, 0.0)
 
 
+#: learned models good enough to score a Latin spelling directly (alphabets and kana;
+#: for Han and hangul the readings compare better than the forward probability)
+CHANNEL_MODELS = frozenset({"arabic", "hebrew", "russian", "katakana"})
+
+
+def has_channel_model(token: str) -> bool:
+    """Whether :func:`channel_logprob` is used for this token's script."""
+    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
+    return bool(models) and models[0] in CHANNEL_MODELS
+
+
 def channel_logprob(token: str, latin: str) -> float:
     """log P(latin | token) under the learned model for the token's script, per native
     character (the forward sum over every alignment); ``-inf`` when no alignment exists.
@@ -535,6 +546,8 @@ def channel_logprob(token: str, latin: str) -> float:
     models = _MODELS_FOR_SCRIPT.get(script, ())
     best = -math.inf
     for name in models[:1]:
+        if name not in CHANNEL_MODELS:
+            continue
         tables = _seg_tables(name)
         model = _model(name)
         if tables is None or model is None:
@@ -549,7 +562,8 @@ def channel_logprob(token: str, latin: str) -> float:
         for u in units:
             segs = tables.get(u)
             if not segs:
-                return -math.inf
+                fallback = _icu_ascii(u).replace(" ", "")
+                segs = {fallback: 0.3} if fallback else {}
             new = [0.0] * (m + 1)
             for j in range(m + 1):
                 a = alpha[j]
