@@ -323,13 +323,14 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
         nat, lat = (q, c) if q.native else (c, q)
         lp = max(channel_logprob(nat.text, lat.forms[0]), -_CHANNEL_SCALE)
         combined = _CHANNEL_MIX * best + (1.0 - _CHANNEL_MIX) * (1.0 + lp / _CHANNEL_SCALE)
-        best = 1.0 - (1.0 - combined) * 0.5
+        best = 1.0 - (1.0 - combined) * _CHANNEL_STRETCH
     return best, bi, bj
 
 
 _CHANNEL_GATE = 0.6
 _CHANNEL_MIX = 0.3
 _CHANNEL_SCALE = 4.0
+_CHANNEL_STRETCH = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,12 +401,16 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
             level = "strong"
     elif len(fair) == shorter and shorter:
         level = "close"
-    elif good and (len(good[0][0:1]) and max(len(q.parts[m[1]].forms[m[3]]) for m in good) >= 3):
+    elif good and max(len(q.parts[m[1]].forms[m[3]]) for m in good) >= 3:
         level = "partial"
     elif matched:
         level = "weak"
     else:
         level = "different"
+    if level in ("close", "partial") and all(
+        len(q.parts[m[1]].forms[0]) == 1 or len(c.parts[m[2]].forms[0]) == 1 for m in fair
+    ):
+        level = "weak"  # initials alone say little
     detail = _describe(level, q, c, matched, nq, nc)
     return _Match(level, round(similarity, 6), round(bits, 3), detail, q, c)
 
