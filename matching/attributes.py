@@ -21,6 +21,7 @@ from typing import Any
 from rapidfuzz.distance import JaroWinkler
 
 from matching.comparison import Comparison
+from matching.judgement import Judgement, as_comparison, judgement
 
 __all__ = [
     "LANGUAGE_LEVELS",
@@ -40,7 +41,13 @@ __all__ = [
 
 SEX_LEVELS: tuple[str, ...] = ("same", "different", "missing")
 NATIONALITY_LEVELS: tuple[str, ...] = ("overlap", "different", "missing")
-PLACE_LEVELS: tuple[str, ...] = ("same_place", "same_country", "different", "missing")
+PLACE_LEVELS: tuple[str, ...] = (
+    "same_place",
+    "same_country",
+    "same_country_other_place",
+    "different",
+    "missing",
+)
 LANGUAGE_LEVELS: tuple[str, ...] = ("overlap", "different", "missing")
 
 #: Jaro–Winkler similarity at or above which two place names are taken as one place.
@@ -56,14 +63,19 @@ def sex_from(value: Any) -> str | None:
     return None
 
 
+def judge_sex(q: str | None, c: str | None) -> Judgement:
+    """:func:`compare_sex` as a :data:`~matching.judgement.Judgement` tuple."""
+    if q is None or c is None:
+        return judgement("sex", "missing", q, c, "sex not recorded on one side")
+    if q == c:
+        return judgement("sex", "same", q, c, "same sex", 1.0)
+    return judgement("sex", "different", q, c, "different sex recorded", 0.0)
+
+
 def compare_sex(q: str | None, c: str | None) -> Comparison:
     """Sex as recorded: the same, or different (a strong sign of two people; ``X`` and
     unrecorded count as unknown)."""
-    if q is None or c is None:
-        return Comparison("sex", "missing", q, c, "sex not recorded on one side")
-    if q == c:
-        return Comparison("sex", "same", q, c, "same sex", 1.0)
-    return Comparison("sex", "different", q, c, "different sex recorded", 0.0)
+    return as_comparison("sex", judge_sex(q, c))
 
 
 def codes_from(values: Any) -> frozenset[str]:
@@ -83,34 +95,44 @@ def _codes_text(codes: frozenset[str]) -> str | None:
     return ",".join(sorted(codes))
 
 
-def compare_nationality(q: frozenset[str], c: frozenset[str]) -> Comparison:
-    """Nationality: at least one nationality in common, or none in common (people do
-    hold, claim and get recorded with different ones, so this is weak evidence)."""
+def judge_nationality(q: frozenset[str], c: frozenset[str]) -> Judgement:
+    """:func:`compare_nationality` as a :data:`~matching.judgement.Judgement` tuple."""
     qt = _codes_text(q)
     ct = _codes_text(c)
     if not q or not c:
-        return Comparison("nationality", "missing", qt, ct, "nationality not known on one side")
+        return judgement("nationality", "missing", qt, ct, "nationality not known on one side")
     common = q & c
     if common:
-        return Comparison(
+        return judgement(
             "nationality", "overlap", qt, ct, f"shared nationality {','.join(sorted(common))}", 1.0
         )
-    return Comparison("nationality", "different", qt, ct, "no nationality in common", 0.0)
+    return judgement("nationality", "different", qt, ct, "no nationality in common", 0.0)
+
+
+def compare_nationality(q: frozenset[str], c: frozenset[str]) -> Comparison:
+    """Nationality: at least one nationality in common, or none in common (people do
+    hold, claim and get recorded with different ones, so this is weak evidence)."""
+    return as_comparison("nationality", judge_nationality(q, c))
+
+
+def judge_languages(q: frozenset[str], c: frozenset[str]) -> Judgement:
+    """:func:`compare_languages` as a :data:`~matching.judgement.Judgement` tuple."""
+    qt = _codes_text(q)
+    ct = _codes_text(c)
+    if not q or not c:
+        return judgement("languages", "missing", qt, ct, "languages not known on one side")
+    common = q & c
+    if common:
+        return judgement(
+            "languages", "overlap", qt, ct, f"shared language {','.join(sorted(common))}", 1.0
+        )
+    return judgement("languages", "different", qt, ct, "no language in common", 0.0)
 
 
 def compare_languages(q: frozenset[str], c: frozenset[str]) -> Comparison:
     """Languages spoken: at least one in common, or none in common (a weak hint either
     way: many people share a language, and lists are rarely complete)."""
-    qt = _codes_text(q)
-    ct = _codes_text(c)
-    if not q or not c:
-        return Comparison("languages", "missing", qt, ct, "languages not known on one side")
-    common = q & c
-    if common:
-        return Comparison(
-            "languages", "overlap", qt, ct, f"shared language {','.join(sorted(common))}", 1.0
-        )
-    return Comparison("languages", "different", qt, ct, "no language in common", 0.0)
+    return as_comparison("languages", judge_languages(q, c))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +189,10 @@ def place_from(value: Any) -> Place | None:
     return Place(name, key or None, country)
 
 
-def compare_birth_place(q: Place | None, c: Place | None) -> Comparison:
-    """Place of birth: the same place (spelling variants allowed), the same country
-    only, or a different country."""
+def judge_birth_place(q: Place | None, c: Place | None) -> Judgement:
+    """:func:`compare_birth_place` as a :data:`~matching.judgement.Judgement` tuple."""
     if q is None or c is None:
-        return Comparison(
+        return judgement(
             "birth_place",
             "missing",
             q.text if q else None,
@@ -184,15 +205,36 @@ def compare_birth_place(q: Place | None, c: Place | None) -> Comparison:
         sim = 1.0 if q.key == c.key else JaroWinkler.similarity(q.key, c.key)
         if sim >= PLACE_SIMILARITY:
             detail = "same place" if sim == 1.0 else "same place, spelled differently"
-            return Comparison("birth_place", "same_place", qt, ct, detail, sim)
+            return judgement("birth_place", "same_place", qt, ct, detail, sim)
     if q.country is not None and q.country == c.country:
-        return Comparison(
-            "birth_place", "same_country", qt, ct, f"born in the same country ({q.country})", 0.5
+        if q.key and c.key:
+            return judgement(
+                "birth_place",
+                "same_country_other_place",
+                qt,
+                ct,
+                f"born in the same country ({q.country}) but in different places",
+                0.3,
+            )
+        return judgement(
+            "birth_place",
+            "same_country",
+            qt,
+            ct,
+            f"born in the same country ({q.country}); the place is not known on one side",
+            0.5,
         )
     if countries_differ:
-        return Comparison("birth_place", "different", qt, ct, "born in different countries", 0.0)
+        return judgement("birth_place", "different", qt, ct, "born in different countries", 0.0)
     if q.key and c.key:
-        return Comparison("birth_place", "different", qt, ct, "different places of birth", 0.0)
-    return Comparison(
+        return judgement("birth_place", "different", qt, ct, "different places of birth", 0.0)
+    return judgement(
         "birth_place", "missing", qt, ct, "too little about the place of birth to compare"
     )
+
+
+def compare_birth_place(q: Place | None, c: Place | None) -> Comparison:
+    """Place of birth: the same place (spelling variants allowed), the same country
+    where one side names no place, the same country but different places, or a
+    different country."""
+    return as_comparison("birth_place", judge_birth_place(q, c))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from matching.comparison import Comparison
+from matching.judgement import Judgement, as_comparison, judgement
 
 __all__ = [
     "DATE_LEVELS",
@@ -199,6 +200,52 @@ def _range_text(d: BirthDate) -> str:
     return f"{_fmt(d.lo)}…{_fmt(d.hi)}"
 
 
+def judge_birth_dates(q: BirthDate | None, c: BirthDate | None) -> Judgement:
+    """:func:`compare_birth_dates` as a :data:`~matching.judgement.Judgement` tuple."""
+    if q is None or c is None:
+        return judgement(
+            FEATURE,
+            "missing",
+            q.text if q else None,
+            c.text if c else None,
+            "date of birth not known on one side",
+        )
+    qt, ct = q.text, c.text
+    if q.year is not None and c.year is not None:
+        level, detail = _compare_dated(q, c)
+        if level != "different" or not (q.has_range or c.has_range):
+            return judgement(FEATURE, level, qt, ct, detail, _SIM[level])
+    # At least one side is only a range, or the dates disagree but a range was also given.
+    if q.lo <= c.hi and c.lo <= q.hi:
+        ranged = q if q.has_range else c
+        return judgement(
+            FEATURE,
+            "in_range",
+            qt,
+            ct,
+            f"within the age-assessment range {_range_text(ranged)}",
+            _SIM["in_range"],
+        )
+    gap_days = max(q.lo - c.hi, c.lo - q.hi)
+    if gap_days <= 366:
+        return judgement(
+            FEATURE,
+            "near_year",
+            qt,
+            ct,
+            "within a year of the age-assessment range",
+            _SIM["near_year"],
+        )
+    return judgement(
+        FEATURE,
+        "different",
+        qt,
+        ct,
+        f"about {gap_days // 365} year(s) outside the range",
+        0.0,
+    )
+
+
 def compare_birth_dates(q: BirthDate | None, c: BirthDate | None) -> Comparison:
     """Dates of birth: the same day, day and month swapped, the same month, a one-digit
     slip, the same year (when a side knows only the year, or gives the 1 January
@@ -210,48 +257,7 @@ def compare_birth_dates(q: BirthDate | None, c: BirthDate | None) -> Comparison:
     >>> compare_birth_dates(a, parse_birth_date("1991-05-17")).level
     'near_year'
     """
-    if q is None or c is None:
-        return Comparison(
-            FEATURE,
-            "missing",
-            q.text if q else None,
-            c.text if c else None,
-            "date of birth not known on one side",
-        )
-    qt, ct = q.text, c.text
-    if q.year is not None and c.year is not None:
-        level, detail = _compare_dated(q, c)
-        if level != "different" or not (q.has_range or c.has_range):
-            return Comparison(FEATURE, level, qt, ct, detail, _SIM[level])
-    # At least one side is only a range, or the dates disagree but a range was also given.
-    if q.lo <= c.hi and c.lo <= q.hi:
-        ranged = q if q.has_range else c
-        return Comparison(
-            FEATURE,
-            "in_range",
-            qt,
-            ct,
-            f"within the age-assessment range {_range_text(ranged)}",
-            _SIM["in_range"],
-        )
-    gap_days = max(q.lo - c.hi, c.lo - q.hi)
-    if gap_days <= 366:
-        return Comparison(
-            FEATURE,
-            "near_year",
-            qt,
-            ct,
-            "within a year of the age-assessment range",
-            _SIM["near_year"],
-        )
-    return Comparison(
-        FEATURE,
-        "different",
-        qt,
-        ct,
-        f"about {gap_days // 365} year(s) outside the range",
-        0.0,
-    )
+    return as_comparison(FEATURE, judge_birth_dates(q, c))
 
 
 _SIM: dict[str, float] = {

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from matching.comparison import Comparison
+from matching.judgement import Judgement, as_comparison, judgement
 
 __all__ = [
     "DOCUMENT_LEVELS",
@@ -163,16 +164,10 @@ _SIM = {
 }
 
 
-def compare_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> Comparison:
-    """Document numbers: the same number (spaces and dashes aside) from the same issuer,
-    the same with two neighbouring characters swapped, the same but for characters
-    scanners confuse (O/0, I/1/L, S/5, B/8, Z/2), the same number from a different
-    issuer, or no number in common. A person may hold several documents, so the best
-    agreeing pair counts; different numbers are weak evidence against, since
-    documents are renewed and replaced.
-    """
+def judge_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> Judgement:
+    """:func:`compare_document_sets` as a :data:`~matching.judgement.Judgement` tuple."""
     if not q or not c:
-        return Comparison(
+        return judgement(
             FEATURE,
             "missing",
             q[0].number if q else None,
@@ -195,7 +190,7 @@ def compare_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> C
     level = DOCUMENT_LEVELS[rank]
     if level == "different":
         if not any(_comparable(qd, cd) for qd in q for cd in c):
-            return Comparison(
+            return judgement(
                 FEATURE,
                 "missing",
                 q[0].number,
@@ -204,4 +199,15 @@ def compare_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> C
             )
         if len(q) > 1 or len(c) > 1:
             detail = "no document number in common"
-    return Comparison(FEATURE, level, qd.number, cd.number, detail, _SIM[level])
+    return judgement(FEATURE, level, qd.number, cd.number, detail, _SIM[level])
+
+
+def compare_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> Comparison:
+    """Document numbers: the same number (spaces and dashes aside) from the same issuer,
+    the same with two neighbouring characters swapped, the same but for characters
+    scanners confuse (O/0, I/1/L, S/5, B/8, Z/2), the same number from a different
+    issuer, or no number in common. A person may hold several documents, so the best
+    agreeing pair counts; different numbers are weak evidence against, since
+    documents are renewed and replaced.
+    """
+    return as_comparison(FEATURE, judge_document_sets(q, c))

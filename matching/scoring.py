@@ -21,16 +21,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from matching.attributes import (
-    compare_birth_place,
-    compare_languages,
-    compare_nationality,
-    compare_sex,
-)
+from matching.attributes import judge_birth_place, judge_languages, judge_nationality, judge_sex
 from matching.comparison import Comparison, Feature, MatchResult
-from matching.dates import compare_birth_dates
-from matching.documents import compare_document_sets
-from matching.names import compare_names, compare_names_with_rarity
+from matching.dates import judge_birth_dates
+from matching.documents import judge_document_sets
+from matching.judgement import Judgement
+from matching.names import compare_names_with_rarity
 from matching.profile import Profile
 
 __all__ = [
@@ -53,10 +49,9 @@ DEFAULT_VERSION = "1.0"
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
 
 Comparator = Callable[[Profile, Profile], Comparison]
-
-
-def _names(q: Profile, c: Profile) -> Comparison:
-    return compare_names(q.names, c.names)
+#: A comparator as the scorer calls it: a judgement tuple and, for features whose
+#: agreeing values differ in rarity, the information (bits) of the agreeing value.
+Judge = Callable[[Profile, Profile], tuple[Judgement, float]]
 
 
 def agreed_name_bits(bits: float, query_bits: float, candidate_bits: float) -> float:
@@ -66,36 +61,39 @@ def agreed_name_bits(bits: float, query_bits: float, candidate_bits: float) -> f
     return min([bits, *known])
 
 
-def _names_with_rarity(q: Profile, c: Profile) -> tuple[Comparison, float]:
+def _names(q: Profile, c: Profile) -> tuple[Judgement, float]:
     comp, bits = compare_names_with_rarity(q.names, c.names)
-    return comp, agreed_name_bits(bits, q.name_bits, c.name_bits)
+    return (
+        (comp.level, comp.query, comp.candidate, comp.detail, comp.similarity),
+        agreed_name_bits(bits, q.name_bits, c.name_bits),
+    )
 
 
-def _birth_date(q: Profile, c: Profile) -> Comparison:
-    return compare_birth_dates(q.birth, c.birth)
+def _birth_date(q: Profile, c: Profile) -> tuple[Judgement, float]:
+    return judge_birth_dates(q.birth, c.birth), 0.0
 
 
-def _sex(q: Profile, c: Profile) -> Comparison:
-    return compare_sex(q.sex, c.sex)
+def _sex(q: Profile, c: Profile) -> tuple[Judgement, float]:
+    return judge_sex(q.sex, c.sex), 0.0
 
 
-def _document(q: Profile, c: Profile) -> Comparison:
-    return compare_document_sets(q.documents, c.documents)
+def _document(q: Profile, c: Profile) -> tuple[Judgement, float]:
+    return judge_document_sets(q.documents, c.documents), 0.0
 
 
-def _nationality(q: Profile, c: Profile) -> Comparison:
-    return compare_nationality(q.nationality, c.nationality)
+def _nationality(q: Profile, c: Profile) -> tuple[Judgement, float]:
+    return judge_nationality(q.nationality, c.nationality), 0.0
 
 
-def _birth_place(q: Profile, c: Profile) -> Comparison:
-    return compare_birth_place(q.birth_place, c.birth_place)
+def _birth_place(q: Profile, c: Profile) -> tuple[Judgement, float]:
+    return judge_birth_place(q.birth_place, c.birth_place), 0.0
 
 
-def _languages(q: Profile, c: Profile) -> Comparison:
-    return compare_languages(q.languages, c.languages)
+def _languages(q: Profile, c: Profile) -> tuple[Judgement, float]:
+    return judge_languages(q.languages, c.languages), 0.0
 
 
-_COMPARATORS: dict[str, Comparator] = {
+_JUDGES: dict[str, Judge] = {
     "name": _names,
     "birth_date": _birth_date,
     "sex": _sex,
@@ -106,15 +104,15 @@ _COMPARATORS: dict[str, Comparator] = {
 }
 
 
-#: Comparators that also say how informative (in bits) the agreeing value is.
-_RARITY_COMPARATORS: dict[str, Callable[[Profile, Profile], tuple[Comparison, float]]] = {
-    "name": _names_with_rarity,
-}
-
-
 def register_comparator(feature: str, comparator: Comparator) -> None:
-    """Make a feature available to algorithms whose configuration lists it."""
-    _COMPARATORS[feature] = comparator
+    """Make a feature (e.g. ``face``) available to algorithms whose configuration lists
+    it. The comparator takes two profiles and returns a :class:`Comparison`."""
+
+    def judge(q: Profile, c: Profile) -> tuple[Judgement, float]:
+        comp = comparator(q, c)
+        return (comp.level, comp.query, comp.candidate, comp.detail, comp.similarity), 0.0
+
+    _JUDGES[feature] = judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +120,8 @@ class FeatureSpec:
     """One feature of an algorithm: its comparator and the weight of each level."""
 
     name: str
-    compare: Comparator
+    judge: Judge
     weights: Mapping[str, float]
-    rarity: Callable[[Profile, Profile], tuple[Comparison, float]] | None = None
     #: Per agreeing level, the average information (bits) of agreeing values in true
     #: matches; a value rarer than that adds weight, a commoner one removes it.
     rarity_centre: Mapping[str, float] = field(default_factory=dict)
@@ -162,28 +159,24 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
     specs = []
     for feature in config["features"]:
         fname = feature["feature"]
-        if fname not in _COMPARATORS:
+        if fname not in _JUDGES:
             raise KeyError(f"no comparator registered for feature {fname!r}")
         weights = {
             level: 0.0 if level == "missing" else round(_weight(float(v["m"]), float(v["u"])), 3)
             for level, v in feature["levels"].items()
         }
         weights.setdefault("missing", 0.0)
-        rarity = feature.get("rarity")
-        if rarity and fname in _RARITY_COMPARATORS:
-            specs.append(
-                FeatureSpec(
-                    fname,
-                    _COMPARATORS[fname],
-                    weights,
-                    _RARITY_COMPARATORS[fname],
-                    {k: float(v) for k, v in rarity["centre_bits"].items()},
-                    float(rarity["weight"]),
-                    float(rarity["cap"]),
-                )
+        rarity = feature.get("rarity") or {}
+        specs.append(
+            FeatureSpec(
+                fname,
+                _JUDGES[fname],
+                weights,
+                {k: float(v) for k, v in rarity.get("centre_bits", {}).items()},
+                float(rarity.get("weight", 0.0)),
+                float(rarity.get("cap", 0.0)),
             )
-        else:
-            specs.append(FeatureSpec(fname, _COMPARATORS[fname], weights))
+        )
     prior = config["prior"]
     lam = float(prior["lambda"])
     return Algorithm(
@@ -251,26 +244,19 @@ def score_pair(
     total = algorithm.prior
     features: list[Feature] = []
     for spec in algorithm.features:
-        if spec.rarity is None:
-            comp = spec.compare(query, candidate)
-            weight = spec.weights.get(comp.level, 0.0)
-            detail = comp.detail
-        else:
-            comp, bits = spec.rarity(query, candidate)
-            weight = spec.weights.get(comp.level, 0.0)
-            detail = comp.detail
-            centre = spec.rarity_centre.get(comp.level)
-            if centre is not None and bits > 0 and weight > 0:
-                shift = (bits - centre) * spec.rarity_weight
-                shift = max(-spec.rarity_cap, min(spec.rarity_cap, shift))
-                if abs(shift) >= 0.05:
-                    weight = round(max(weight + shift, 0.0), 3)
-                    detail = (
-                        f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
-                        f"({shift:+.1f})"
-                    )
+        (level, qv, cv, detail, _sim), bits = spec.judge(query, candidate)
+        weight = spec.weights.get(level, 0.0)
+        if bits > 0 and weight > 0 and level in spec.rarity_centre:
+            shift = (bits - spec.rarity_centre[level]) * spec.rarity_weight
+            shift = max(-spec.rarity_cap, min(spec.rarity_cap, shift))
+            if abs(shift) >= 0.05:
+                weight = round(max(weight + shift, 0.0), 3)
+                detail = (
+                    f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
+                    f"({shift:+.1f})"
+                )
         total += weight
-        features.append(Feature(spec.name, comp.level, weight, comp.query, comp.candidate, detail))
+        features.append(Feature(spec.name, level, weight, qv, cv, detail))
     total = round(total, 3)
     return MatchResult(
         algorithm=algorithm.id,

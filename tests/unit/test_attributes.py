@@ -82,7 +82,7 @@ def place(name: str | None, country: str | None = None) -> Any:
         (("Fuqing", "CHN"), ("Fuqing", "CHN"), "same_place"),
         (("Fuqing", "CHN"), ("Fu Qing", "CHN"), "same_place"),
         (("Mogadishu", "SOM"), ("Mogadisho", None), "same_place"),
-        (("Fuqing", "CHN"), ("Fuzhou", "CHN"), "same_country"),
+        (("Fuqing", "CHN"), ("Fuzhou", "CHN"), "same_country_other_place"),
         ((None, "CHN"), ("Fuzhou", "CHN"), "same_country"),
         (("Fuqing", "CHN"), ("Fuqing", "TWN"), "different"),
         (("Aleppo", None), ("Kabul", None), "different"),
