@@ -7,7 +7,7 @@ comparator needs is computed here and nothing in scoring re-parses input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,9 @@ class Profile:
     birth_place: Place | None
     documents: tuple[Document, ...]
     languages: frozenset[str]
+    #: Face embeddings (from :mod:`matching.faces`), attached by the caller: they are
+    #: evidence items, not part of the person shape.
+    faces: tuple[Any, ...] = ()
 
 
 def _first_name_text(names: list[Any]) -> str | None:
@@ -62,9 +65,9 @@ def name_information(names: NameSet) -> float:
     return compare_names_with_rarity(names, names)[1] if names else 0.0
 
 
-def build_profile(person: Mapping[str, Any]) -> Profile:
+def build_profile(person: Mapping[str, Any], *, faces: Sequence[Any] = ()) -> Profile:
     """Prepare a person for matching. Never raises on odd values: what cannot be read
-    counts as unknown.
+    counts as unknown. ``faces`` are the person's face embeddings, if any.
 
     >>> p = build_profile({"names": ["Anna Maria Eriksson"], "birth_date": "1974-08-12",
     ...                    "sex": "F", "documents": [{"number": "L898902C3"}]})
@@ -94,4 +97,5 @@ def build_profile(person: Mapping[str, Any]) -> Profile:
         birth_place=place_from(person.get("birth_place")),
         documents=documents_from(documents if isinstance(documents, (list, tuple)) else ()),
         languages=codes_from(person.get("languages")),
+        faces=tuple(faces),
     )

@@ -14,6 +14,7 @@ levels in the configuration; features the configuration does not list are not us
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ __all__ = [
     "Algorithm",
     "FeatureSpec",
     "band_for",
+    "extend_algorithm",
     "load_algorithm",
     "probability",
     "rank_candidates",
@@ -127,6 +129,8 @@ class FeatureSpec:
     rarity_centre: Mapping[str, float] = field(default_factory=dict)
     rarity_weight: float = 0.0
     rarity_cap: float = 0.0
+    #: The most this feature may add (a face alone must never make a match strong).
+    max_weight: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +179,7 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
                 {k: float(v) for k, v in rarity.get("centre_bits", {}).items()},
                 float(rarity.get("weight", 0.0)),
                 float(rarity.get("cap", 0.0)),
+                float(feature.get("max_weight", math.inf)),
             )
         )
     prior = config["prior"]
@@ -186,6 +191,39 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
         strong=float(config["bands"]["strong"]),
         possible=float(config["bands"]["possible"]),
         features=tuple(specs),
+    )
+
+
+def extend_algorithm(
+    algorithm: Algorithm,
+    feature: Mapping[str, Any],
+    comparator: Comparator,
+    *,
+    label: str,
+) -> Algorithm:
+    """The algorithm with one more feature appended, e.g. faces::
+
+        extend_algorithm(DEFAULT, load_face_config().feature, face_comparator, label="face-1.0")
+
+    ``feature`` has the shape of a feature in ``algorithm-<version>.json`` (``levels``
+    with ``m``/``u``, optional ``max_weight``); ``comparator`` takes two profiles and
+    returns a :class:`Comparison`. The version becomes ``<version>+<label>`` so that
+    every match run records exactly what scored it.
+    """
+    register_comparator(str(feature["feature"]), comparator)
+    spec = algorithm_from_config(
+        {
+            "algorithm": algorithm.name,
+            "version": algorithm.version,
+            "prior": {"lambda": 0.5},
+            "bands": {"strong": algorithm.strong, "possible": algorithm.possible},
+            "features": [feature],
+        }
+    ).features[0]
+    return dataclasses.replace(
+        algorithm,
+        version=f"{algorithm.version}+{label}",
+        features=(*algorithm.features, spec),
     )
 
 
@@ -255,6 +293,9 @@ def score_pair(
                     f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
                     f"({shift:+.1f})"
                 )
+        if weight > spec.max_weight:
+            weight = spec.max_weight
+            detail = f"{detail}; capped at {spec.max_weight:g}"
         total += weight
         features.append(Feature(spec.name, level, weight, qv, cv, detail))
     total = round(total, 3)

@@ -42,7 +42,7 @@ def test_the_prior_is_log2_of_the_prior_odds() -> None:
 
 def test_an_unknown_feature_in_a_configuration_is_refused() -> None:
     config = load_config()
-    config["features"] = [*config["features"], {"feature": "face", "levels": {}}]
+    config["features"] = [*config["features"], {"feature": "no_such_feature", "levels": {}}]
     with pytest.raises(KeyError):
         algorithm_from_config(config)
 
@@ -109,3 +109,36 @@ def test_an_age_range_gives_a_bounded_run_of_birth_year_keys() -> None:
         build_profile({"names": [], "birth_date_range": {"from": "1950-01-01", "to": "2000-12-31"}})
     )
     assert len([k for k in wide if k.startswith("by:")]) == 7
+
+
+def test_a_face_feature_can_be_added_and_its_weight_is_capped() -> None:
+    from matching import Comparison, Profile
+    from matching.scoring import extend_algorithm
+
+    def fake_face(q: Profile, c: Profile) -> Comparison:
+        if not q.faces or not c.faces:
+            return Comparison("face", "missing", None, None, "no face on one side")
+        level = "strong" if q.faces[0] == c.faces[0] else "different"
+        return Comparison("face", level, "emb:q", "emb:c", f"faces {level}")
+
+    feature = {
+        "feature": "face",
+        "max_weight": 9.0,
+        "levels": {
+            "strong": {"m": 0.7, "u": 0.0001},
+            "different": {"m": 0.05, "u": 0.9},
+            "missing": {"m": 1, "u": 1},
+        },
+    }
+    algo = extend_algorithm(DEFAULT, feature, fake_face, label="face-test")
+    assert algo.id == "tessera-fs-1.0+face-test"
+    q = build_profile({"names": []}, faces=["A"])
+    same = score_pair(q, build_profile({"names": []}, faces=["A"]), algorithm=algo)
+    face = same.features[-1]
+    assert (face.feature, face.level, face.weight) == ("face", "strong", 9.0)
+    assert same.band != "strong"
+    other = score_pair(q, build_profile({"names": []}, faces=["B"]), algorithm=algo)
+    assert other.features[-1].weight < 0
+    none = score_pair(q, build_profile({"names": []}), algorithm=algo)
+    assert none.features[-1].weight == 0.0
+    assert score_pair(q, q).algorithm == ALGORITHM
