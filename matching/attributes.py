@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -142,12 +142,12 @@ class Place:
     name: str | None
     key: str | None
     country: str | None
+    #: Name and country for an explanation (computed when not given).
+    text: str = field(default="", compare=False)
 
-    @property
-    def text(self) -> str:
-        """Name and country for an explanation."""
-        parts = [p for p in (self.name, self.country) if p]
-        return ", ".join(parts)
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", ", ".join(p for p in (self.name, self.country) if p))
 
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")

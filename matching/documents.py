@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matching.comparison import Comparison
@@ -75,11 +75,12 @@ class Document:
     type: str | None
     number: str
     issuer: str | None
+    #: The number in its OCR-confusion-free form (computed when not given).
+    ocr: str = field(default="", compare=False)
 
-    @property
-    def ocr(self) -> str:
-        """The number in its OCR-confusion-free form."""
-        return ocr_form(self.number)
+    def __post_init__(self) -> None:
+        if not self.ocr:
+            object.__setattr__(self, "ocr", ocr_form(self.number))
 
 
 def documents_from(items: Iterable[Any]) -> tuple[Document, ...]:
