@@ -1,9 +1,11 @@
 """Learn the transliteration tables shipped in ``matching/data/`` from the train split.
 
-For every script, an EM-trained many-to-many alignment between native units (one
-character, or two adjacent characters) and Latin segments of 0..L letters gives
-P(latin segment | native unit). A character 4-gram model of Latin name spellings,
-learned from the Latin side of every script's train split, steers the beam search in
+For every script, an EM-trained alignment between native units (one character, or
+optionally two adjacent characters) and Latin segments of 0..L letters gives
+P(latin segment | native unit), once for plain characters and once for characters
+marked by their place in the word (initial, inside, final). A character 4-gram
+model of Latin name spellings, learned from the Latin side of every script's train
+split, steers the beam search in
 :mod:`matching.translit`. Name-part frequencies (for rarity) come from the same
 Latin side, weighted by pair counts. Only the learned tables are written; the data
 stays outside the repository.
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matching.normalize import ascii_letters  # noqa: E402
-from matching.translit import SCRIPT_MODELS, native_units  # noqa: E402
+from matching.translit import SCRIPT_MODELS, native_units, positional_units  # noqa: E402
 
 BASE = 27  # letters a..z are 1..26 in a segment code
 
@@ -297,6 +299,10 @@ def main() -> None:
             all_latin[latin] += count
         print(script, len(pairs), "pairs")
         table = train_script(script, pairs)
+        # the same model with each character marked by its place in the word
+        # (initial, inside, final), interpolated with the plain one when read
+        pos_pairs = [(positional_units(units), latin, count) for units, latin, count in pairs]
+        table["units_pos"] = train_script(script, pos_pairs)["units"]
         with gzip.open(args.out / f"translit_{script}.json.gz", "wt", encoding="utf-8") as fh:
             json.dump(table, fh, ensure_ascii=False, separators=(",", ":"))
     if set(args.scripts.split(",")) == set(SCRIPT_MODELS):

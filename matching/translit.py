@@ -111,17 +111,53 @@ def native_units(text: str, script: str) -> list[str]:
     return out
 
 
+def positional_units(units: list[str]) -> list[str]:
+    """Units marked by their place in the word: ``^`` initial, ``$`` final."""
+    n = len(units)
+    return [u + ("^" if i == 0 else "$" if i == n - 1 else "") for i, u in enumerate(units)]
+
+
 # ---------------------------------------------------------------- learned tables
+
+_POS_WEIGHT = 0.7  # interpolation weight of the place-marked model
 
 
 class _Model:
-    __slots__ = ("max_seg", "units")
+    __slots__ = ("_cache", "max_seg", "pos_units", "units")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.max_seg: int = int(data["max_seg"])
         self.units: dict[str, tuple[tuple[str, float], ...]] = {
             u: tuple((str(s), float(lp)) for s, lp in segs) for u, segs in data["units"].items()
         }
+        self.pos_units: dict[str, tuple[tuple[str, float], ...]] = {
+            u: tuple((str(s), float(lp)) for s, lp in segs)
+            for u, segs in data.get("units_pos", {}).items()
+        }
+        self._cache: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def segs(self, unit: str, mark: str) -> tuple[tuple[str, float], ...]:
+        """Latin segments of a unit at a place in the word, with log-probabilities."""
+        key = unit + mark
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        plain = self.units.get(unit, ())
+        pos = self.pos_units.get(key, ())
+        if not pos:
+            found = plain
+        elif not plain:
+            found = pos
+        else:
+            mix: dict[str, float] = {}
+            for seg, lp in pos:
+                mix[seg] = mix.get(seg, 0.0) + _POS_WEIGHT * math.exp(lp)
+            for seg, lp in plain:
+                mix[seg] = mix.get(seg, 0.0) + (1.0 - _POS_WEIGHT) * math.exp(lp)
+            ranked = sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+            found = tuple((seg, math.log(p)) for seg, p in ranked)
+        self._cache[key] = found
+        return found
 
 
 @cache
@@ -184,8 +220,8 @@ def _decode(
 ) -> list[tuple[str, float]]:
     hyps: dict[str, float] = {"": 0.0}
     lm_w = _LM_WEIGHT if lm is not None else 0.0
-    for u in units:
-        segs = model.units.get(u)
+    for u, mark in zip(units, _marks(len(units)), strict=True):
+        segs = model.segs(u, mark)
         if not segs:
             fallback = _icu_ascii(u).replace(" ", "")
             segs = ((fallback, -1.0),) if fallback else (("", -1.0),)
@@ -514,12 +550,21 @@ def pinyin_alternatives(part: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- channel score
 
 
-@cache
-def _seg_tables(name: str) -> dict[str, dict[str, float]] | None:
-    model = _model(name)
-    if model is None:
-        return None
-    return {u: {s: math.exp(lp) for s, lp in segs} for u, segs in model.units.items()}
+def _marks(n: int) -> list[str]:
+    return ["^" if i == 0 else "$" if i == n - 1 else "" for i in range(n)]
+
+
+_PROB_TABLES: dict[tuple[str, str, str], dict[str, float]] = {}
+
+
+def _probs(name: str, model: _Model, unit: str, mark: str) -> dict[str, float]:
+    key = (name, unit, mark)
+    found = _PROB_TABLES.get(key)
+    if found is None:
+        found = {s: math.exp(lp) for s, lp in model.segs(unit, mark)}
+        if len(_PROB_TABLES) < 200_000:
+            _PROB_TABLES[key] = found
+    return found
 
 
 _FLOOR = (1e-4, 1e-4, 1e-5, 0.0, 0.0, 0.0, 0.0)
@@ -548,9 +593,8 @@ def channel_logprob(token: str, latin: str) -> float:
     for name in models[:1]:
         if name not in CHANNEL_MODELS:
             continue
-        tables = _seg_tables(name)
         model = _model(name)
-        if tables is None or model is None:
+        if model is None:
             continue
         units = native_units(token, name)
         m = len(latin)
@@ -559,8 +603,8 @@ def channel_logprob(token: str, latin: str) -> float:
         max_seg = model.max_seg
         alpha = [0.0] * (m + 1)
         alpha[0] = 1.0
-        for u in units:
-            segs = tables.get(u)
+        for u, mark in zip(units, _marks(len(units)), strict=True):
+            segs = _probs(name, model, u, mark)
             if not segs:
                 fallback = _icu_ascii(u).replace(" ", "")
                 segs = {fallback: 0.3} if fallback else {}
