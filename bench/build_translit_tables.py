@@ -34,7 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matching.normalize import ascii_letters  # noqa: E402
-from matching.translit import SCRIPT_MODELS, native_units, positional_units  # noqa: E402
+from matching.translit import (  # noqa: E402
+    SCRIPT_MODELS,
+    _Model,
+    native_units,
+    positional_units,
+)
 
 BASE = 27  # letters a..z are 1..26 in a segment code
 
@@ -289,6 +294,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "matching/data")
     ap.add_argument("--split", default="train")
     ap.add_argument("--scripts", default=",".join(SCRIPT_MODELS))
+    ap.add_argument("--graphones", action="store_true", help="also learn graphone 3-grams")
+    ap.add_argument("--graphones-only", action="store_true",
+                    help="learn graphone 3-grams over the tables already in --out")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     all_latin: Counter[str] = Counter()
@@ -298,20 +306,126 @@ def main() -> None:
         for _, latin, count in pairs:
             all_latin[latin] += count
         print(script, len(pairs), "pairs")
+        if args.graphones_only:
+            with gzip.open(args.out / f"translit_{script}.json.gz", "rt", encoding="utf-8") as fh:
+                table = json.load(fh)
+            graph = train_graphones(
+                pairs, _Model(table), min_count=GRAPHONE_MIN_COUNT.get(script, 3)
+            )
+            with gzip.open(args.out / f"graphone_{script}.json.gz", "wt", encoding="utf-8") as fh:
+                json.dump(graph, fh, ensure_ascii=False, separators=(",", ":"))
+            continue
         table = train_script(script, pairs)
         # the same model with each character marked by its place in the word
         # (initial, inside, final), interpolated with the plain one when read
         pos_pairs = [(positional_units(units), latin, count) for units, latin, count in pairs]
         table["units_pos"] = train_script(script, pos_pairs)["units"]
+        if args.graphones:
+            graph = train_graphones(
+                pairs, _Model(table), min_count=GRAPHONE_MIN_COUNT.get(script, 3)
+            )
+            with gzip.open(args.out / f"graphone_{script}.json.gz", "wt", encoding="utf-8") as fh:
+                json.dump(graph, fh, ensure_ascii=False, separators=(",", ":"))
         with gzip.open(args.out / f"translit_{script}.json.gz", "wt", encoding="utf-8") as fh:
             json.dump(table, fh, ensure_ascii=False, separators=(",", ":"))
-    if set(args.scripts.split(",")) == set(SCRIPT_MODELS):
+    if set(args.scripts.split(",")) == set(SCRIPT_MODELS) and not args.graphones_only:
         with gzip.open(args.out / "latin_lm.json.gz", "wt", encoding="utf-8") as fh:
             json.dump(train_lm(all_latin), fh, separators=(",", ":"))
         with gzip.open(args.out / "name_freq.json.gz", "wt", encoding="utf-8") as fh:
             json.dump(part_frequencies(all_latin), fh, separators=(",", ":"))
     for f in sorted(args.out.glob("*.json.gz")):
         print(f.name, f.stat().st_size)
+
+
+
+# ------------------------------------------------------------ graphone n-grams
+# A joint model of (native unit, Latin segment) pairs in sequence: the alignment
+# above, read with context on both sides, as in joint-sequence models for
+# grapheme-to-phoneme conversion.
+
+SEP = "\x1f"  # between a unit and its segment
+#: n-grams (n ≥ 2) seen fewer times are dropped; syllabic scripts keep more context
+GRAPHONE_MIN_COUNT = {"chinese": 2, "korean": 2}
+HSEP = "\x1e"  # between the tokens of a history
+
+
+def viterbi_align(
+    units: list[str], latin: str, model: _ModelLike
+) -> list[tuple[str, str]] | None:
+    n, m = len(units), len(latin)
+    marks = ["^" if i == 0 else "$" if i == n - 1 else "" for i in range(n)]
+    neg = -1e18
+    best = [[neg] * (m + 1) for _ in range(n + 1)]
+    back = [[0] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i in range(1, n + 1):
+        segs = dict(model.segs(units[i - 1], marks[i - 1]))
+        row, prev = best[i], best[i - 1]
+        for j in range(m + 1):
+            for k in range(min(model.max_seg, j) + 1):
+                a = prev[j - k]
+                if a <= neg:
+                    continue
+                seg = latin[j - k : j]
+                lp = segs.get(seg)
+                if lp is None:
+                    lp = -9.0 if k <= 2 else -20.0
+                if a + lp > row[j]:
+                    row[j] = a + lp
+                    back[i][j] = k
+    if best[n][m] <= neg:
+        return None
+    out = []
+    j = m
+    for i in range(n, 0, -1):
+        k = back[i][j]
+        out.append((units[i - 1], latin[j - k : j]))
+        j -= k
+    out.reverse()
+    return out
+
+
+class _ModelLike:
+    max_seg: int
+
+    def segs(self, unit: str, mark: str) -> tuple[tuple[str, float], ...]:
+        raise NotImplementedError
+
+
+def train_graphones(
+    pairs: list[tuple[list[str], str, int]],
+    model: _ModelLike,
+    order: int = 3,
+    min_count: int = 3,
+) -> dict[str, object]:
+    grams: Counter[str] = Counter()
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    for units, latin, _count in pairs:
+        key = (tuple(units), latin)
+        if key in seen:
+            continue
+        seen.add(key)
+        aligned = viterbi_align(units, latin, model)
+        if aligned is None:
+            continue
+        toks = ["<s>"] * (order - 1) + [u + SEP + s for u, s in aligned] + ["</s>"]
+        for i in range(order - 1, len(toks)):
+            for n in range(1, order + 1):
+                if n > 1 and i - n + 1 < 0:
+                    continue
+                grams[HSEP.join(toks[i - n + 1 : i + 1])] += 1
+    hist_count: Counter[str] = Counter()
+    hist_types: Counter[str] = Counter()
+    for g, c in grams.items():
+        parts = g.split(HSEP)
+        h = HSEP.join(parts[:-1])
+        hist_count[h] += c
+        hist_types[h] += 1
+    kept = {g: c for g, c in grams.items() if g.count(HSEP) == 0 or c >= min_count}
+    # a history whose continuations were all pruned backs off to the shorter one
+    used = {g.rsplit(HSEP, 1)[0] for g in kept if HSEP in g} | {""}
+    hists = {h: [hist_count[h], hist_types[h]] for h in hist_count if h in used}
+    return {"order": order, "grams": kept, "hists": hists}
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ Two sources, both returned with a label a caseworker can read:
 
 Tables live in ``matching/data/*.json.gz`` and load once, lazily.
 
->>> [r.latin for r in latin_renderings("Мария")][:1]
-['mariya']
+>>> "mariya" in [r.latin for r in latin_renderings("Мария")]
+True
 """
 
 from __future__ import annotations
@@ -253,6 +253,96 @@ def _decode(
     return final[:nbest]
 
 
+_SEP = "\x1f"
+_HSEP = "\x1e"
+
+
+class _Graphones:
+    """Witten–Bell smoothed n-grams over (native unit, Latin segment) pairs."""
+
+    __slots__ = ("grams", "hists", "order", "uni_floor")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.order: int = int(data["order"])
+        self.grams: dict[str, int] = {str(k): int(v) for k, v in data["grams"].items()}
+        self.hists: dict[str, tuple[int, int]] = {
+            str(k): (int(v[0]), int(v[1])) for k, v in data["hists"].items()
+        }
+        self.uni_floor = 0.1 / (self.hists.get("", (1, 1))[1] + 1)
+
+    def logp(self, history: tuple[str, ...], tok: str) -> float:
+        total, types = self.hists.get("", (1, 1))
+        p = (self.grams.get(tok, 0) + types * self.uni_floor) / (total + types)
+        for n in range(1, self.order):
+            if len(history) < n:
+                break
+            h = _HSEP.join(history[len(history) - n :])
+            ht = self.hists.get(h)
+            if ht is None:
+                break
+            c_h, t_h = ht
+            p = (self.grams.get(h + _HSEP + tok, 0) + t_h * p) / (c_h + t_h)
+        return math.log(p)
+
+
+@cache
+def _graphones(name: str) -> _Graphones | None:
+    try:
+        with gzip.open(DATA / f"graphone_{name}.json.gz", "rt", encoding="utf-8") as fh:
+            return _Graphones(json.load(fh))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+_G_LM_WEIGHT = 0.3
+_G_TEMPER = 0.3
+_PLAIN_OFFSET = 0.3
+_G_LETTER_BONUS = 0.4
+
+
+def _decode_graphones(
+    units: list[str],
+    model: _Model,
+    graph: _Graphones,
+    lm: _LM | None,
+    nbest: int,
+    *,
+    syllabic: bool = False,
+) -> list[tuple[str, float]]:
+    keep = graph.order - 1
+    start = ("<s>",) * keep
+    hyps: dict[tuple[str, tuple[str, ...]], float] = {("", start): 0.0}
+    for u, mark in zip(units, _marks(len(units)), strict=True):
+        segs = model.segs(u, mark)
+        if not segs:
+            fallback = _icu_ascii(u).replace(" ", "")
+            segs = ((fallback, -1.0),)
+        elif syllabic:
+            segs = tuple(s for s in segs if s[0]) or segs
+        new: dict[tuple[str, tuple[str, ...]], float] = {}
+        for (prefix, hist), score in hyps.items():
+            for seg, _lp in segs:
+                tok = u + _SEP + seg
+                sc = score + graph.logp(hist, tok)
+                if seg and lm is not None:
+                    sc += _G_LM_WEIGHT * lm.score(prefix, seg) + _G_LETTER_BONUS * len(seg)
+                key = (prefix + seg, (*hist[1:], tok) if keep else ())
+                old = new.get(key)
+                if old is None or sc > old:
+                    new[key] = sc
+        hyps = dict(heapq.nlargest(_BEAM, new.items(), key=lambda kv: kv[1]))
+    final: dict[str, float] = {}
+    for (latin, hist), score in hyps.items():
+        if not latin:
+            continue
+        sc = score + graph.logp(hist, "</s>")
+        if lm is not None:
+            sc += _G_LM_WEIGHT * lm.score(latin, "$")
+        if latin not in final or sc > final[latin]:
+            final[latin] = sc
+    return sorted(final.items(), key=lambda kv: (-kv[1], kv[0]))[:nbest]
+
+
 @lru_cache(maxsize=65536)
 def learned_renderings(token: str, *, nbest: int = _NBEST) -> tuple[Rendering, ...]:
     """The n-best Latin spellings of one native-script token from the learned models."""
@@ -267,16 +357,26 @@ def learned_renderings(token: str, *, nbest: int = _NBEST) -> tuple[Rendering, .
         units = native_units(token, name)
         if not units or len(units) > 40:
             continue
-        decoded = _decode(units, model, lm, nbest, syllabic=name in ("chinese", "korean"))
-        if not decoded:
-            continue
-        best = decoded[0][1]
+        syllabic = name in ("chinese", "korean")
         # the second model for a script (Japanese for Han) is a back-up reading
         extra = 0.0 if name == models[0] else 1.0
-        for latin, score in decoded:
-            cost = round(best - score + extra, 3)
-            if latin not in out or out[latin].cost > cost:
-                out[latin] = Rendering(latin, _LABELS[name], cost)
+        lists: list[tuple[list[tuple[str, float]], float, float]] = []
+        graph = _graphones(name)
+        if graph is not None:
+            # sharp and context-aware: its best reading first, its costs tempered
+            decoded = _decode_graphones(units, model, graph, lm, nbest, syllabic=syllabic)
+            lists.append((decoded, _G_TEMPER, 0.0))
+        # the character model keeps the list diverse
+        decoded = _decode(units, model, lm, nbest, syllabic=syllabic)
+        lists.append((decoded, 1.0, _PLAIN_OFFSET if graph is not None else 0.0))
+        for decoded, temper, offset in lists:
+            if not decoded:
+                continue
+            best = decoded[0][1]
+            for latin, score in decoded:
+                cost = round((best - score) * temper + offset + extra, 3)
+                if latin not in out or out[latin].cost > cost:
+                    out[latin] = Rendering(latin, _LABELS[name], cost)
     return tuple(sorted(out.values(), key=lambda r: (r.cost, r.latin))[:nbest])
 
 
