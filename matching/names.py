@@ -6,15 +6,24 @@ Decisions the scorer relies on (keep them stable):
   with ``feature="name"`` and ``level`` one of, best first:
 
   - ``exact``: the same name parts, same script, after normalisation (order free);
-  - ``transliteration``: the same name across scripts or romanisations (a Latin
-    reading of one side equals the other, e.g. 王小明 / Wang Xiaoming, Chang / Zhang);
-  - ``strong``: every part of the shorter name matched closely, no initials;
+  - ``transliteration``: the same name across scripts or romanisations: every part
+    of the shorter name agrees closely with an accepted Latin reading of the other
+    (王小明 / Wang Xiaoming, Chang / Zhang, Мария / Mariia, 伊莎貝拉 / Isabella);
+  - ``strong``: every part of the shorter name matched closely (Latin on both sides);
   - ``close``: every part of the shorter name matched, some only roughly or by initial;
   - ``partial``: some parts match well (e.g. only the family name);
   - ``weak``: a rough resemblance of one part;
   - ``different``; ``missing`` when a side has no usable name.
 
-  ``similarity`` (0..1) ranks pairs inside a level.
+  ``similarity`` (0..1) ranks pairs inside a level. A single name part against a
+  name of several parts is at best ``partial``; initials alone at best ``weak``.
+* How parts are compared: every Latin reading of one part against every reading of
+  the other (mean of normalised Levenshtein and Jaro–Winkler), less 0.025 per nat
+  of the reading's cost; Latin consonant skeletons that agree count as 0.86
+  ("Ahmad"/"Ahmed"). For Arabic, Hebrew, Cyrillic and kana parts against a Latin
+  part (when the readings come within 0.6) the learned model's forward probability
+  of the Latin spelling is blended in (30 % readings, 70 % forward probability per
+  character), which ranks spellings far better than the readings alone.
 * Rarity is a separate number: ``name_rarity(query, candidate)`` is the information
   (in bits) of the candidate's name parts that matched, from part frequencies
   estimated on the train split (a very common given name such as "john" is about
