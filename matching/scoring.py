@@ -117,6 +117,13 @@ def register_comparator(feature: str, comparator: Comparator) -> None:
     _JUDGES[feature] = judge
 
 
+#: Features whose values come from a small set, so their Feature objects are shared:
+#: building a frozen dataclass costs more than the comparison itself.
+_SHARED_FEATURES = frozenset({"sex", "nationality", "languages", "document", "birth_place"})
+_FEATURE_CACHE_SIZE = 50_000
+_FEATURES: dict[tuple[str, str, float, str | None, str | None, str], Feature] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class FeatureSpec:
     """One feature of an algorithm: its comparator and the weight of each level."""
@@ -131,6 +138,9 @@ class FeatureSpec:
     rarity_cap: float = 0.0
     #: The most this feature may add (a face alone must never make a match strong).
     max_weight: float = math.inf
+    #: Whether identical results recur often enough across candidates to share one
+    #: (immutable) Feature object between results (sex, nationality, languages, ...).
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +190,7 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
                 float(rarity.get("weight", 0.0)),
                 float(rarity.get("cap", 0.0)),
                 float(feature.get("max_weight", math.inf)),
+                fname in _SHARED_FEATURES,
             )
         )
     prior = config["prior"]
@@ -297,7 +308,16 @@ def score_pair(
             weight = spec.max_weight
             detail = f"{detail}; capped at {spec.max_weight:g}"
         total += weight
-        features.append(Feature(spec.name, level, weight, qv, cv, detail))
+        if spec.shared:
+            key = (spec.name, level, weight, qv, cv, detail)
+            feature = _FEATURES.get(key)
+            if feature is None:
+                if len(_FEATURES) >= _FEATURE_CACHE_SIZE:
+                    _FEATURES.clear()
+                feature = _FEATURES[key] = Feature(*key)
+            features.append(feature)
+        else:
+            features.append(Feature(spec.name, level, weight, qv, cv, detail))
     total = round(total, 3)
     return MatchResult(
         algorithm=algorithm.id,
