@@ -7,9 +7,22 @@ the feature weights; the probability is ``2^w / (1 + 2^w)`` and the band follows
 from thresholds on the match weight. ``m``/``u`` and thresholds live in
 ``matching/data/algorithm-<version>.json``, written by ``bench/estimate_weights.py``.
 
-Adding a feature (e.g. a face comparator with levels strong/close/far/different)
-takes a comparator registered with :func:`register_comparator` and the feature's
-levels in the configuration; features the configuration does not list are not used.
+The configuration file::
+
+    {"algorithm": "tessera-fs", "version": "1.0",
+     "prior": {"lambda": 0.001, "source": ..., "why": ...},
+     "bands": {"strong": 9.97, "possible": 0.0, ...},        # lowest match weights
+     "features": [                                             # scored in this order
+       {"feature": "name", "source": "estimated: ...", "why": "...",
+        "levels": {"exact": {"m": ..., "u": ..., "n_match": ..., "n_random": ...}, ...},
+        "rarity": {"centre_bits": {"exact": 30.6, ...}, "weight": 0.5, "cap": 4.0}},
+       {"feature": "birth_date", ...}, ...],
+     "accuracy": {"febrl4": {...}}}                            # declared, bench/febrl.py
+
+``missing`` always weighs 0; a feature may set ``max_weight``. Adding a feature (e.g.
+a face comparator with levels strong/close/far/different) takes a comparator and the
+feature's levels: :func:`extend_algorithm`, or :func:`register_comparator` and an
+entry in a new configuration version.
 """
 
 from __future__ import annotations
