@@ -8,7 +8,7 @@ comparator needs is computed here and nothing in scoring re-parses input.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matching.attributes import Place, codes_from, place_from, sex_from
@@ -35,7 +35,7 @@ class Profile:
     languages: frozenset[str]
     #: Face embeddings (from :mod:`matching.faces`), attached by the caller: they are
     #: evidence items, not part of the person shape.
-    faces: tuple[Any, ...] = ()
+    faces: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 def _first_name_text(names: list[Any]) -> str | None:
