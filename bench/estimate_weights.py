@@ -297,7 +297,10 @@ ASSUMPTIONS: dict[str, Any] = {
     "name_pool": {
         "source": "assumption",
         "why": "Queries are half Latin-to-Latin (FEBRL-like spelling variation) and half "
-        "across scripts (xscript-names); name m and u are the 50/50 mixture.",
+        "across scripts (xscript-names); name m and u are the 50/50 mixture. Levels that "
+        "no random pair reached have u at the pseudo-count bound (0.5 per level over the "
+        "random pairs), so their weights are lower bounds; better levels are pooled so "
+        "that they never weigh less than worse ones (pool adjacent violators).",
         "share_latin": 0.5,
     },
     "name_rarity": {
