@@ -160,3 +160,15 @@ def test_probability_is_monotone_and_bounded(w: float) -> None:
     p = probability(w)
     assert 0.0 <= p <= 1.0
     assert probability(w + 1.0) >= p
+
+
+@SETTINGS
+@given(persons, persons)
+def test_every_feature_but_the_name_weighs_the_same_both_ways(
+    a: dict[str, Any], b: dict[str, Any]
+) -> None:
+    pa, pb = build_profile(a), build_profile(b)
+    forward = {f.feature: (f.level, f.weight) for f in score_pair(pa, pb).features}
+    backward = {f.feature: (f.level, f.weight) for f in score_pair(pb, pa).features}
+    del forward["name"], backward["name"]
+    assert forward == backward
