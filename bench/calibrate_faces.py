@@ -193,6 +193,7 @@ def rotate(degrees: float) -> Degrade:
 
 
 DEGRADATIONS: dict[str, tuple[Degrade, str]] = {
+    "blur σ=0.02·IOD": (blur(0.02), "image_too_blurred"),
     "blur σ=0.05·IOD": (blur(0.05), "image_too_blurred"),
     "blur σ=0.10·IOD": (blur(0.10), "image_too_blurred"),
     "blur σ=0.20·IOD": (blur(0.20), "image_too_blurred"),
@@ -239,21 +240,29 @@ def degraded_report(
         img = faces.decode_image(path.read_bytes())
         report = faces.assess_quality(img, thresholds=thresholds)
         assert report.face is not None
-        bases.append((img, report.face, report.measures["interocular_px"]))
+        bases.append(
+            (img, report.face, report.measures["interocular_px"], faces.embed(img, report.face))
+        )
     for name, (degrade, code) in DEGRADATIONS.items():
         codes: dict[str, int] = {}
-        for img, box, iod in bases:
-            report = faces.assess_quality(degrade(img, box, iod), thresholds=thresholds)
+        drift: list[float] = []
+        for img, box, iod, vector in bases:
+            worse = degrade(img, box, iod)
+            report = faces.assess_quality(worse, thresholds=thresholds)
             got = report.code or "accepted"
             codes[got] = codes.get(got, 0) + 1
+            if report.face is not None:
+                drift.append(faces.face_distance(vector, faces.embed(worse, report.face)))
         refused = sum(v for k, v in codes.items() if k != "accepted")
         out[name] = {
             "expected": code,
             "refused": round(refused / len(bases), 3),
             "refused_with_expected_code": round(codes.get(code, 0) / len(bases), 3),
             "codes": dict(sorted(codes.items())),
+            "embedding_moved_median": round(statistics.median(drift), 3) if drift else None,
         }
-        print(f"  {name:<22} refused {refused}/{len(bases)}: {dict(sorted(codes.items()))}")
+        moved = f"; embedding moved by {statistics.median(drift):.3f} (median)" if drift else ""
+        print(f"  {name:<22} refused {refused}/{len(bases)}: {dict(sorted(codes.items()))}{moved}")
     return out
 
 

@@ -42,8 +42,8 @@ import hashlib
 import io
 import json
 import math
+import re
 import threading
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -161,7 +161,10 @@ _truncation_lock = threading.Lock()
 def _strict_truncation() -> Iterator[None]:
     # face_recognition sets ImageFile.LOAD_TRUNCATED_IMAGES = True for the whole
     # process on import, which would make Pillow pad a cut JPEG with grey instead of
-    # failing. Force it off while we decode.
+    # failing. Force it off while we decode (and only then take the lock).
+    if not ImageFile.LOAD_TRUNCATED_IMAGES:
+        yield
+        return
     with _truncation_lock:
         saved = ImageFile.LOAD_TRUNCATED_IMAGES
         ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -198,29 +201,32 @@ def decode_image(
             f"{fmt} images are not accepted; send JPEG, PNG or WebP",
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[fmt]) as im:
-                width, height = im.size
-                if width <= 0 or height <= 0:
-                    raise ImageRefused("image_corrupt", "the image declares no pixels")
-                if width * height > max_pixels:
-                    raise ImageRefused(
-                        "image_too_many_pixels",
-                        f"the image declares {width}×{height} = {width * height:,} pixels, "
-                        f"above the {max_pixels:,}-pixel limit",
-                        measured=width * height,
-                        limit=max_pixels,
-                    )
-                with _strict_truncation():
-                    im.load()
-                upright = ImageOps.exif_transpose(im)
-                rgb = _to_rgb(upright)
+        with Image.open(io.BytesIO(data), formats=[fmt]) as im:
+            width, height = im.size
+            if width <= 0 or height <= 0:
+                raise ImageRefused("image_corrupt", "the image declares no pixels")
+            if width * height > max_pixels:
+                raise ImageRefused(
+                    "image_too_many_pixels",
+                    f"the image declares {width}×{height} = {width * height:,} pixels, "
+                    f"above the {max_pixels:,}-pixel limit",
+                    measured=width * height,
+                    limit=max_pixels,
+                )
+            with _strict_truncation():
+                im.load()
+            upright = ImageOps.exif_transpose(im)
+            rgb = _to_rgb(upright)
     except ImageRefused:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
+        # Raised by Image.open itself above twice Image.MAX_IMAGE_PIXELS.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageRefused(
-            "image_too_many_pixels", f"the image is a decompression bomb: {exc}"
+            "image_too_many_pixels",
+            f"the image declares too many pixels (a decompression bomb): {exc}",
+            measured=int(found.group(1)) if found else None,
+            limit=max_pixels,
         ) from exc
     except UnidentifiedImageError as exc:
         raise ImageRefused(
@@ -269,6 +275,10 @@ class _Models:
 
 _models_lock = threading.Lock()
 _models: _Models | None = None
+# dlib's neural networks (the ResNet encoder, the CNN detector) keep working buffers
+# in the network object: one forward pass at a time per process. The HOG detector
+# and the shape predictors are const and need no lock.
+_net_lock = threading.Lock()
 
 
 def models_dir() -> Path:
@@ -382,12 +392,14 @@ def detect_faces(
     side = max_side if max_side is not None else load_face_config().quality.detect_max_side
     height, width = image.shape[:2]
     scale = min(1.0, side / max(height, width))
-    small = _resize(image, scale) if scale < 1.0 else image
+    small = _resize(image, scale) if scale < 1.0 else np.ascontiguousarray(image)
     models = _get_models(cnn=detector == "cnn")
     boxes: list[FaceBox] = []
     if detector == "cnn":
         assert models.cnn is not None
-        for d in models.cnn(small, upsample):
+        with _net_lock:
+            found = models.cnn(small, upsample)
+        for d in found:
             boxes.append(_scaled_box(d.rect, scale, d.confidence, height, width))
     else:
         rects, scores, _ = models.hog.run(small, upsample, -0.0)
@@ -415,7 +427,7 @@ def _scaled_box(rect: Any, scale: float, score: float, height: int, width: int) 
 
 def landmarks(image: RGBImage, box: FaceBox) -> npt.NDArray[np.float64]:
     """The 68 dlib landmarks (x, y) of the face in ``box``."""
-    shape = _get_models().shape68(image, _dlib_rect(box))
+    shape = _get_models().shape68(np.ascontiguousarray(image), _dlib_rect(box))
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 
@@ -423,8 +435,10 @@ def embed(image: RGBImage, box: FaceBox) -> Embedding:
     """The 128-d face embedding of the face in ``box`` (``face_recognition``'s
     encoding: 5-point alignment, ResNet descriptor, no jitter). Deterministic."""
     models = _get_models()
-    shape = models.shape5(image, _dlib_rect(box))
-    vector = models.encoder.compute_face_descriptor(image, shape, 1)
+    pixels = np.ascontiguousarray(image)
+    shape = models.shape5(pixels, _dlib_rect(box))
+    with _net_lock:
+        vector = models.encoder.compute_face_descriptor(pixels, shape, 1)
     return np.asarray(vector, dtype=np.float64)
 
 

@@ -395,3 +395,26 @@ def test_embeddings_equal_face_recognitions_own() -> None:
     assert done.returncode == 0, done.stderr
     theirs = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
     assert np.allclose(faces.embed(image, box), theirs, atol=1e-6)
+
+
+def test_models_load_without_pkg_resources() -> None:
+    """setuptools ≥ 82 ships no ``pkg_resources``; the models must load all the same
+    (and ``face_recognition``, which would ``quit()``, must never be imported)."""
+    script = (
+        "import sys\n"
+        "sys.modules['pkg_resources'] = None  # as if setuptools >= 82\n"
+        "import numpy as np\n"
+        "from matching import faces\n"
+        "faces.load_models()\n"
+        f"img = faces.decode_image(open({str(DATA / OBAMA)!r}, 'rb').read())\n"
+        "report = faces.assess_quality(img)\n"
+        "assert report.ok and report.face is not None\n"
+        "assert faces.embed(img, report.face).shape == (128,)\n"
+        "assert 'face_recognition' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("ok")
