@@ -18,7 +18,8 @@ a power law over 128 randomly rotated axes with that effective dimension.
 ``--spectrum iid`` (equal variance on all 128 axes) is the hardest case for HNSW.
 
 Usage: ``python bench/face_search.py [--n 1000000] [--queries 200] [--k 10]
-[--ef-search 40,100,200] [--spectrum faces|iid]`` (building the index over 1,000,000 vectors takes about 11 minutes on 2 cores).
+[--ef-search 40,100,200] [--spectrum faces|iid]`` (building the index over 1,000,000
+vectors takes about 11 minutes on 2 cores).
 """
 
 from __future__ import annotations
