@@ -170,17 +170,30 @@ def _model(name: str) -> _Model | None:
         return None
 
 
+_MEMO_LIMIT = 500_000
+
+
 class _LM:
-    __slots__ = ("logp", "order")
+    __slots__ = ("_memo", "logp", "order")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.order: int = int(data["order"])
         self.logp: dict[str, float] = {k: float(v) for k, v in data["logp"].items()}
+        self._memo: dict[tuple[str, str], float] = {}
 
     def score(self, history: str, text: str) -> float:
         """log P(text | history) with stupid backoff."""
+        ctx = ("^" * (self.order - 1) + history[-(self.order - 1) :])[-(self.order - 1) :]
+        key = (ctx, text)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._score(ctx, text)
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[key] = found
+        return found
+
+    def _score(self, ctx: str, text: str) -> float:
         total = 0.0
-        ctx = ("^" * (self.order - 1) + history)[-(self.order - 1) :]
         get = self.logp.get
         for ch in text:
             penalty = 0.0
@@ -260,7 +273,7 @@ _HSEP = "\x1e"
 class _Graphones:
     """Witten–Bell smoothed n-grams over (native unit, Latin segment) pairs."""
 
-    __slots__ = ("grams", "hists", "order", "uni_floor")
+    __slots__ = ("_memo", "grams", "hists", "order", "uni_floor")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.order: int = int(data["order"])
@@ -269,8 +282,18 @@ class _Graphones:
             str(k): (int(v[0]), int(v[1])) for k, v in data["hists"].items()
         }
         self.uni_floor = 0.1 / (self.hists.get("", (1, 1))[1] + 1)
+        self._memo: dict[tuple[tuple[str, ...], str], float] = {}
 
     def logp(self, history: tuple[str, ...], tok: str) -> float:
+        key = (history, tok)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._logp(history, tok)
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[key] = found
+        return found
+
+    def _logp(self, history: tuple[str, ...], tok: str) -> float:
         total, types = self.hists.get("", (1, 1))
         p = (self.grams.get(tok, 0) + types * self.uni_floor) / (total + types)
         for n in range(1, self.order):
