@@ -11,7 +11,7 @@ from service import errors
 from service.db import open_pool
 from service.middleware import RequestGuard
 from service.migrate import app_url
-from service.routers import admin, audit, health
+from service.routers import admin, audit, health, matching, partner
 from service.settings import Settings, get_settings
 
 
@@ -42,6 +42,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestGuard, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )
-    for router in (health.router, admin.router, audit.router):
+    for router in (health.router, admin.router, audit.router, matching.router, partner.router):
         app.include_router(router)
     return app

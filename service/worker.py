@@ -17,7 +17,7 @@ VISIBILITY_TIMEOUT = 600
 def create_celery(broker_url: str | None = None) -> Celery:
     """A Celery app on ``broker_url`` (default: the settings' broker)."""
     url = broker_url or get_settings().broker_url or "redis://127.0.0.1:6379/0"
-    app = Celery("tessera", broker=url)
+    app = Celery("tessera", broker=url, include=["service.tasks"])
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

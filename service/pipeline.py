@@ -1,0 +1,204 @@
+"""The matching pipeline's services: index, block, score, store, decide.
+
+Blocking happens in PostgreSQL on equality keys (never a gallery scan in Python);
+scoring happens here with ``matching`` on the few hundred candidates blocking returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from matching import ALGORITHM, MatchResult, Profile, build_profile, score_pair, search_keys
+from service.db import Conn
+from service.profiles import merge_person, person_hash
+from service.repositories import pipeline as repo
+
+BLOCK_PER_KEY = 2000
+BLOCK_LIMIT = 300
+MAX_CANDIDATES = 20
+MIN_MATCH_WEIGHT = -5.0
+INDEX_BATCH = 500
+
+# Rarer evidence says more: a shared document number outweighs many shared name keys,
+# a shared birth year alone says little.
+_KEY_WEIGHTS = {"doc": 8.0, "by": 0.25, "yr": 0.25}
+
+
+def key_weight(key: str) -> float:
+    """The blocking weight of a search key, by its kind (the prefix before ':')."""
+    return _KEY_WEIGHTS.get(key.partition(":")[0], 1.0)
+
+
+class ProfileCache:
+    """Built profiles by subject and content, so a worker builds each one once."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[UUID, str], Profile] = OrderedDict()
+
+    def get(self, stored: repo.StoredProfile) -> Profile:
+        key = (stored.subject_id, stored.person_hash)
+        profile = self._items.get(key)
+        if profile is None:
+            profile = build_profile(stored.person)
+            self._items[key] = profile
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(key)
+        return profile
+
+
+PROFILES = ProfileCache()
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    stored: repo.StoredProfile
+    result: MatchResult
+
+
+def explanation(result: MatchResult, *, disclose_candidate: bool) -> list[dict[str, Any]]:
+    """The features of a score as stored and shown. Another agency's stored values are
+    never disclosed: for its records only the level, weight and our own query value stay."""
+    items: list[dict[str, Any]] = []
+    for feature in result.features:
+        item: dict[str, Any] = {
+            "feature": feature.feature,
+            "level": feature.level,
+            "weight": round(feature.weight, 3),
+            "query": feature.query,
+        }
+        if disclose_candidate:
+            item["candidate"] = feature.candidate
+            item["detail"] = feature.detail
+        items.append(item)
+    return items
+
+
+def find_candidates(
+    conn: Conn,
+    person: Mapping[str, Any],
+    *,
+    exclude: UUID | None = None,
+    limit: int = MAX_CANDIDATES,
+) -> tuple[list[Scored], dict[str, float], int]:
+    """Block in PostgreSQL, score here; best first. Also the timings and blocked count."""
+    started = time.perf_counter()
+    query = build_profile(person)
+    keys = sorted(search_keys(query))
+    profiled = time.perf_counter()
+    blocked = repo.block(
+        conn, keys, [key_weight(k) for k in keys],
+        exclude=exclude, per_key=BLOCK_PER_KEY, limit=BLOCK_LIMIT,
+    )
+    stored = repo.load_profiles(conn, [subject for subject, _ in blocked])
+    fetched = time.perf_counter()
+    scored = [Scored(s, score_pair(query, PROFILES.get(s))) for s in stored]
+    scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT]
+    scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
+    finished = time.perf_counter()
+    timings = {
+        "profile_ms": round((profiled - started) * 1000, 2),
+        "block_ms": round((fetched - profiled) * 1000, 2),
+        "score_ms": round((finished - fetched) * 1000, 2),
+    }
+    return scored[:limit], timings, len(blocked)
+
+
+def index_subject(
+    conn: Conn,
+    *,
+    subject_id: UUID,
+    subject_kind: str,
+    agency_id: UUID,
+    ref: str | None,
+    person: Mapping[str, Any],
+) -> bool:
+    """Store the profile and keys of one case or identity record (no-op if current)."""
+    profile = build_profile(person)
+    birth_year = profile.birth.year if profile.birth is not None else None
+    return repo.upsert_profile(
+        conn,
+        subject_id=subject_id,
+        subject_kind=subject_kind,
+        agency_id=agency_id,
+        ref=ref,
+        person=person,
+        person_hash=person_hash(person),
+        name_text=" ".join(_name_strings(person))[:2000],
+        birth_year=birth_year,
+        keys=search_keys(profile),
+        algorithm=ALGORITHM,
+    )
+
+
+def _name_strings(person: Mapping[str, Any]) -> list[str]:
+    names = person.get("names") or []
+    out: list[str] = []
+    for name in names:
+        if isinstance(name, str):
+            out.append(name)
+        elif isinstance(name, Mapping) and isinstance(name.get("full"), str):
+            out.append(name["full"])
+    return out
+
+
+def index_identities(conn: Conn, ids: Sequence[UUID]) -> int:
+    """(Re)build the profiles of identity records; returns how many changed."""
+    changed = 0
+    for identity_id, agency_id, external_id, person in repo.identities_by_id(conn, ids):
+        changed += index_subject(
+            conn, subject_id=identity_id, subject_kind="identity", agency_id=agency_id,
+            ref=external_id or str(identity_id), person=person,
+        )
+    return changed
+
+
+def case_person(conn: Conn, case: repo.CaseFacts) -> dict[str, Any]:
+    """The case's merged person, from its subject and current evidence."""
+    evidence = [(kind, data) for _, kind, data in repo.case_evidence(conn, case.id)]
+    return merge_person(case.subject, evidence)
+
+
+def run_match(conn: Conn, run: repo.Run) -> int:
+    """Execute one match run inside the caller's transaction; returns the candidate count.
+
+    Matching moves the case to ``candidates_ready`` and never further: only people's
+    decisions change it after that.
+    """
+    case = repo.lock_case(conn, run.case_id)
+    if case is None:
+        raise LookupError(f"case {run.case_id} of run {run.id} is gone")
+    started = time.perf_counter()
+    person = case_person(conn, case)
+    index_subject(conn, subject_id=case.id, subject_kind="case", agency_id=case.agency_id,
+                  ref=case.reference, person=person)
+    scored, timings, blocked = find_candidates(conn, person, exclude=case.id)
+    rows = []
+    for rank, item in enumerate(scored, start=1):
+        own = item.stored.agency_id == case.agency_id
+        rows.append({
+            "rank": rank,
+            "kind": item.stored.subject_kind,
+            "subject_id": item.stored.subject_id,
+            "owner": item.stored.agency_id,
+            "ref": item.stored.ref,
+            "score": round(item.result.probability, 6),
+            "weight": round(item.result.match_weight, 4),
+            "band": item.result.band,
+            "explanation": explanation(item.result, disclose_candidate=own),
+        })
+    repo.replace_candidates(conn, run, rows)
+    timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    timings["blocked"] = blocked
+    repo.finish_run(conn, run.id, gallery=repo.gallery_version(conn), count=len(rows),
+                    timings=timings)
+    if case.state in ("open", "matching"):
+        repo.set_case_state(conn, case.id, "candidates_ready")
+    return len(rows)

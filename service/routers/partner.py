@@ -1,0 +1,50 @@
+"""Partner queries: the same blocking and scoring, a minimal answer, an audited trace."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fastapi import APIRouter
+
+from matching import ALGORITHM
+from schemas.matching import ExplanationItem, PartnerAnswer, PartnerCandidate, PartnerQuery
+from service.deps import Partner
+from service.errors import InvalidInput
+from service.pipeline import explanation, find_candidates
+from service.repositories import pipeline as repo
+
+router = APIRouter(prefix="/v1", tags=["partner"])
+
+
+@router.post("/match")
+def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
+    """Query the galleries shared with your agency. The answer holds each candidate's
+    reference, score, band and the levels of its features with your own query values;
+    never another agency's stored values or images. Requires X-Purpose."""
+    purpose = ctx.require_purpose()
+    if body.face_image is not None:
+        raise InvalidInput("Face queries are not available yet; send the person alone.",
+                           code="face_query_unavailable")
+    person = body.person.stored()
+    scored, timings, blocked = find_candidates(ctx.conn, person, limit=body.limit)
+    candidates = [
+        PartnerCandidate(
+            kind=item.stored.subject_kind,
+            ref=item.stored.ref if item.stored.subject_kind == "identity" else None,
+            score=round(item.result.probability, 6),
+            band=item.result.band,
+            match_weight=round(item.result.match_weight, 4),
+            explanation=[ExplanationItem(**e)
+                         for e in explanation(item.result, disclose_candidate=False)],
+        )
+        for item in scored
+    ]
+    canonical = json.dumps(person, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    ctx.audit("partner.match", object_type="query",
+              details={"query_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+                       "purpose": purpose,
+                       "refs": [c.ref for c in candidates],
+                       "algorithm": ALGORITHM, "blocked": blocked, **timings})
+    return PartnerAnswer(algorithm=ALGORITHM, gallery_version=repo.gallery_version(ctx.conn),
+                         candidates=candidates)
