@@ -1,0 +1,215 @@
+"""The pipeline at scale: bulk import, indexing, partner queries, case runs, recall.
+
+Starts its own embedded PostgreSQL and Valkey under ``--home``, the API (uvicorn) and
+``--workers`` matching workers as separate processes, then:
+
+1. bulk-imports ``--n`` synthetic identity records (bench/gallery.py) through
+   ``POST /v1/identities/bulk`` and reports records per second;
+2. waits for the workers to index them (profiles and search keys) and reports the rate;
+3. sends ``--queries`` mated partner queries to ``POST /v1/match`` one after another:
+   p50/p95 latency, recall@10 of the true record, and blocking recall (whether the
+   true record was among the candidates blocking returned, measured in-process with
+   the same SQL);
+4. opens ``--cases`` cases with mated subjects, asks for a match run each and times
+   ``POST /v1/cases/{id}/match`` → ``candidates_ready`` (p50/p95).
+
+The last line is one JSON object with every figure.
+
+    .venv/bin/python bench/pipeline_load.py --n 100000 --queries 1000 --cases 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.gallery import DEFAULT_DATA, load_tokens, people, query_for  # noqa: E402
+from matching import build_profile, search_keys  # noqa: E402
+from service.cli import bootstrap_admin  # noqa: E402
+from service.db import Principal, set_context  # noqa: E402
+from service.embedded import EmbeddedBroker, start_postgres  # noqa: E402
+from service.migrate import app_url, migrate  # noqa: E402
+from service.pipeline import BLOCK_LIMIT, BLOCK_PER_KEY, key_weight  # noqa: E402
+from service.repositories import pipeline as repo  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code in (200, 503):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "pipeline-home")
+    args = parser.parse_args()
+
+    args.home.mkdir(parents=True, exist_ok=True)
+    owner = start_postgres(args.home)
+    migrate(owner)
+    broker = EmbeddedBroker(args.home)
+    env = {**os.environ, "TESSERA_DATABASE_URL": owner, "TESSERA_APP_DATABASE_URL": app_url(owner),
+           "TESSERA_BROKER_URL": broker.url, "TESSERA_MAX_BODY_BYTES": str(64 << 20)}
+    logs = args.home / "logs"
+    logs.mkdir(exist_ok=True)
+    api = subprocess.Popen([sys.executable, "-m", "service.cli", "api", "--port", str(args.port)],
+                           env=env, stdout=(logs / "api.log").open("ab"), stderr=subprocess.STDOUT)
+    workers = [subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env,
+                                stdout=(logs / f"worker{i}.log").open("ab"),
+                                stderr=subprocess.STDOUT) for i in range(args.workers)]
+    base = f"http://127.0.0.1:{args.port}"
+    figures: dict[str, Any] = {"n": args.n}
+    try:
+        wait_http(base + "/v1/health")
+        client = httpx.Client(base_url=base, timeout=120)
+        admin = {"Authorization": f"Bearer {bootstrap_admin(owner, 'bench')}"}
+        suffix = f"{args.n}-{args.seed}-{int(time.time())}"
+        office = client.post("/v1/agencies", headers=admin,
+                             json={"name": f"Bench office {suffix}", "country": "DEU"}).json()
+        consulate = client.post("/v1/agencies", headers=admin,
+                                json={"name": f"Bench consulate {suffix}", "country": "FRA"}).json()
+        client.post("/v1/sharing-agreements", headers=admin, json={
+            "owner_agency_id": office["id"], "partner_agency_id": consulate["id"],
+            "purpose": "benchmark"}).raise_for_status()
+
+        def user(agency: dict[str, Any], role: str) -> tuple[dict[str, str], UUID]:
+            made = client.post("/v1/users", headers=admin, json={
+                "agency_id": agency["id"], "name": f"bench {role}", "role": role}).json()
+            return {"Authorization": f"Bearer {made['token']}"}, UUID(made["id"])
+
+        caseworker, caseworker_id = user(office, "caseworker")
+        partner, _ = user(consulate, "partner")
+        tokens = load_tokens(args.data)
+        everyone = list(people(tokens, args.n, args.seed))
+
+        # 1. bulk import
+        started = time.perf_counter()
+        chunk = 5000
+        for start in range(0, len(everyone), chunk):
+            body = "".join(json.dumps(p.record(), ensure_ascii=False) + "\n"
+                           for p in everyone[start:start + chunk])
+            response = client.post("/v1/identities/bulk", content=body.encode(), headers={
+                **caseworker, "Content-Type": "application/x-ndjson"})
+            response.raise_for_status()
+        imported = time.perf_counter() - started
+        figures["bulk_import_per_s"] = round(args.n / imported)
+        print(f"bulk import: {args.n} records in {imported:.1f} s "
+              f"({args.n / imported:.0f}/s)", flush=True)
+
+        # 2. indexing by the workers
+        office_id = UUID(office["id"])
+        started = time.perf_counter()
+        while True:
+            with psycopg.connect(owner) as conn:
+                row = conn.execute("SELECT count(*) FROM match_profiles WHERE agency_id = %s",
+                                   (office_id,)).fetchone()
+            indexed = row[0] if row else 0
+            if indexed >= args.n:
+                break
+            time.sleep(2)
+        took = time.perf_counter() - started + imported
+        figures["indexed_per_s"] = round(args.n / took)
+        print(f"indexing: {args.n} profiles ready {took:.1f} s after the import began "
+              f"({args.n / took:.0f}/s)", flush=True)
+
+        # 3. partner queries
+        rng = random.Random(args.seed + 1)
+        sample = rng.sample(everyone, args.queries + args.cases)
+        queries = [(p.external_id, query_for(rng, p)) for p in sample[:args.queries]]
+        latencies, found10, found1, blocked_found = [], 0, 0, 0
+        with psycopg.connect(app_url(owner)) as conn:
+            for expect, query in queries:
+                t0 = time.perf_counter()
+                response = client.post("/v1/match", json={"person": query, "limit": 10},
+                                       headers={**partner, "X-Purpose": "benchmark"})
+                latencies.append(time.perf_counter() - t0)
+                response.raise_for_status()
+                refs = [c["ref"] for c in response.json()["candidates"]]
+                found10 += expect in refs
+                found1 += bool(refs) and refs[0] == expect
+                with conn.transaction():
+                    set_context(conn, Principal(caseworker_id, office_id, "caseworker"))
+                    keys = sorted(search_keys(build_profile(query)))
+                    blocked = repo.block(conn, keys, [key_weight(k) for k in keys],
+                                         exclude=None, per_key=BLOCK_PER_KEY, limit=BLOCK_LIMIT)
+                    stored = repo.load_profiles(conn, [s for s, _ in blocked])
+                    blocked_found += any(s.ref == expect for s in stored)
+        figures.update({
+            "match_p50_ms": round(pct(latencies, 0.5) * 1000, 1),
+            "match_p95_ms": round(pct(latencies, 0.95) * 1000, 1),
+            "recall10": round(found10 / len(queries), 4),
+            "rank1": round(found1 / len(queries), 4),
+            "blocking_recall": round(blocked_found / len(queries), 4),
+        })
+        print(f"partner /v1/match: p50 {figures['match_p50_ms']} ms, "
+              f"p95 {figures['match_p95_ms']} ms; recall@10 {figures['recall10']}, "
+              f"rank-1 {figures['rank1']}, blocking recall {figures['blocking_recall']}",
+              flush=True)
+
+        # 4. case runs
+        durations = []
+        for number, person in enumerate(sample[args.queries:]):
+            subject = query_for(rng, person)
+            case = client.post("/v1/cases", headers=caseworker, json={
+                "reference": f"BENCH-{suffix}-{number}", "subject": subject}).json()
+            t0 = time.perf_counter()
+            run = client.post(f"/v1/cases/{case['id']}/match", headers=caseworker).json()
+            while True:
+                state = client.get(f"/v1/match-runs/{run['match_run_id']}",
+                                   headers=caseworker).json()["state"]
+                if state in ("done", "failed"):
+                    break
+                time.sleep(0.01)
+            durations.append(time.perf_counter() - t0)
+        if durations:
+            figures["case_run_p50_s"] = round(statistics.median(durations), 3)
+            figures["case_run_p95_s"] = round(pct(durations, 0.95), 3)
+            print(f"case match → candidates_ready: p50 {figures['case_run_p50_s']} s, "
+                  f"p95 {figures['case_run_p95_s']} s", flush=True)
+    finally:
+        for process in [api, *workers]:
+            process.terminate()
+        for process in [api, *workers]:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        broker.stop()
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
