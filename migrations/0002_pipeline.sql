@@ -60,7 +60,7 @@ ALTER TABLE match_profiles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE match_profiles FORCE ROW LEVEL SECURITY;
 CREATE POLICY match_profiles_reach ON match_profiles FOR SELECT
     USING (tessera_role() IN ('caseworker', 'partner', 'worker')
-           AND agency_id = ANY ((SELECT tessera_readable_agencies())));
+           AND agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[]));
 CREATE POLICY match_profiles_own_write ON match_profiles FOR INSERT
     WITH CHECK (agency_id = tessera_agency() AND tessera_role() IN ('caseworker', 'worker'));
 CREATE POLICY match_profiles_own_update ON match_profiles FOR UPDATE
@@ -72,7 +72,7 @@ ALTER TABLE match_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE match_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY match_keys_reach ON match_keys FOR SELECT
     USING (tessera_role() IN ('caseworker', 'partner', 'worker')
-           AND agency_id = ANY ((SELECT tessera_readable_agencies())));
+           AND agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[]));
 CREATE POLICY match_keys_own_write ON match_keys FOR INSERT
     WITH CHECK (agency_id = tessera_agency() AND tessera_role() IN ('caseworker', 'worker'));
 CREATE POLICY match_keys_own_delete ON match_keys FOR DELETE
@@ -113,7 +113,8 @@ ALTER TABLE outbox ENABLE ROW LEVEL SECURITY;
 ALTER TABLE outbox FORCE ROW LEVEL SECURITY;
 CREATE POLICY outbox_enqueue ON outbox FOR INSERT
     WITH CHECK (agency_id = tessera_agency() OR tessera_role() = 'system');
-CREATE POLICY outbox_system ON outbox FOR SELECT USING (tessera_role() = 'system');
+CREATE POLICY outbox_system ON outbox FOR SELECT
+    USING (tessera_role() = 'system' OR agency_id = tessera_agency());
 CREATE POLICY outbox_system_update ON outbox FOR UPDATE USING (tessera_role() = 'system');
 ALTER TABLE dead_letters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE dead_letters FORCE ROW LEVEL SECURITY;

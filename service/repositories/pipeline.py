@@ -178,11 +178,11 @@ def upsert_profile(
         return False
     if not row[0]:
         conn.execute("DELETE FROM match_keys WHERE subject_id = %s", (subject_id,))
-    with conn.cursor().copy(
-        "COPY match_keys (key, subject_id, agency_id, subject_kind) FROM STDIN"
-    ) as copy:
-        for key in key_list:
-            copy.write_row((key, subject_id, agency_id, subject_kind))
+    conn.execute(
+        "INSERT INTO match_keys (key, subject_id, agency_id, subject_kind) "
+        "SELECT k, %s, %s, %s FROM unnest(%s::text[]) AS k",
+        (subject_id, agency_id, subject_kind, key_list),
+    )
     return True
 
 
@@ -206,7 +206,7 @@ def block(
            CROSS JOIN LATERAL (
                SELECT k.subject_id FROM match_keys k
                WHERE k.key = q.key
-                 AND k.agency_id = ANY ((SELECT tessera_readable_agencies()))
+                 AND k.agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[])
                LIMIT %s
            ) AS p
            WHERE p.subject_id IS DISTINCT FROM %s
@@ -231,7 +231,7 @@ def load_profiles(conn: Conn, subject_ids: Sequence[UUID]) -> list[StoredProfile
 def gallery_version(conn: Conn) -> int:
     row = conn.execute(
         "SELECT coalesce(max(gallery_version), 0) FROM match_profiles "
-        "WHERE agency_id = ANY ((SELECT tessera_readable_agencies()))"
+        "WHERE agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[])"
     ).fetchone()
     assert row is not None
     version: int = row[0]
