@@ -82,8 +82,9 @@ class Person:
             "nationality": [self.nationality],
         }
         if self.passport:
-            record["documents"] = [{"type": "passport", "number": self.passport,
-                                    "issuer": self.nationality}]
+            record["documents"] = [
+                {"type": "passport", "number": self.passport, "issuer": self.nationality}
+            ]
         return record
 
 
@@ -93,19 +94,21 @@ def _typo(rng: random.Random, text: str) -> str:
     i = rng.randrange(1, len(text) - 1)
     choice = rng.random()
     if choice < 0.4:
-        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
     if choice < 0.7:
-        return text[:i] + text[i + 1:]
-    return text[:i] + rng.choice("aeiou") + text[i + 1:]
+        return text[:i] + text[i + 1 :]
+    return text[:i] + rng.choice("aeiou") + text[i + 1 :]
 
 
 def query_for(rng: random.Random, person: Person) -> dict[str, Any]:
     """How a case might name the same person."""
     style = rng.random()
     if style < 0.6:
-        native = (f"{person.family.native} {person.given.native}"
-                  if person.script in FAMILY_FIRST
-                  else f"{person.given.native} {person.family.native}")
+        native = (
+            f"{person.family.native} {person.given.native}"
+            if person.script in FAMILY_FIRST
+            else f"{person.given.native} {person.family.native}"
+        )
         names: list[Any] = [native]
     elif style < 0.8:
         names = [f"{person.family.latin.upper()} {person.given.latin.upper()}"]
@@ -147,8 +150,11 @@ def people(tokens: dict[str, list[Token]], n: int, seed: int) -> Iterator[Person
             birth=(y, m, d),
             sex=rng.choice("MF"),
             nationality=rng.choice(NATIONALITIES[script]),
-            passport=(f"{rng.choice('ABCEGKLNP')}{rng.randint(10_000_000, 99_999_999)}"
-                      if rng.random() < 0.5 else None),
+            passport=(
+                f"{rng.choice('ABCEGKLNP')}{rng.randint(10_000_000, 99_999_999)}"
+                if rng.random() < 0.5
+                else None
+            ),
         )
 
 
@@ -157,16 +163,24 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--queries", type=int, default=0,
-                        help="print this many mated queries instead of the gallery")
+    parser.add_argument(
+        "--queries",
+        type=int,
+        default=0,
+        help="print this many mated queries instead of the gallery",
+    )
     args = parser.parse_args()
     tokens = load_tokens(args.data)
     everyone = list(people(tokens, args.n, args.seed))
     if args.queries:
         rng = random.Random(args.seed + 1)
         for person in rng.sample(everyone, args.queries):
-            print(json.dumps({"expect": person.external_id, "query": query_for(rng, person)},
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"expect": person.external_id, "query": query_for(rng, person)},
+                    ensure_ascii=False,
+                )
+            )
         return
     for person in everyone:
         sys.stdout.write(json.dumps(person.record(), ensure_ascii=False) + "\n")

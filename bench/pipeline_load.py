@@ -81,15 +81,30 @@ def main() -> None:
     owner = start_postgres(args.home)
     migrate(owner)
     broker = EmbeddedBroker(args.home)
-    env = {**os.environ, "TESSERA_DATABASE_URL": owner, "TESSERA_APP_DATABASE_URL": app_url(owner),
-           "TESSERA_BROKER_URL": broker.url, "TESSERA_MAX_BODY_BYTES": str(64 << 20)}
+    env = {
+        **os.environ,
+        "TESSERA_DATABASE_URL": owner,
+        "TESSERA_APP_DATABASE_URL": app_url(owner),
+        "TESSERA_BROKER_URL": broker.url,
+        "TESSERA_MAX_BODY_BYTES": str(64 << 20),
+    }
     logs = args.home / "logs"
     logs.mkdir(exist_ok=True)
-    api = subprocess.Popen([sys.executable, "-m", "service.cli", "api", "--port", str(args.port)],
-                           env=env, stdout=(logs / "api.log").open("ab"), stderr=subprocess.STDOUT)
-    workers = [subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env,
-                                stdout=(logs / f"worker{i}.log").open("ab"),
-                                stderr=subprocess.STDOUT) for i in range(args.workers)]
+    api = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "api", "--port", str(args.port)],
+        env=env,
+        stdout=(logs / "api.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"],
+            env=env,
+            stdout=(logs / f"worker{i}.log").open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(args.workers)
+    ]
     base = f"http://127.0.0.1:{args.port}"
     figures: dict[str, Any] = {"n": args.n}
     try:
@@ -97,17 +112,30 @@ def main() -> None:
         client = httpx.Client(base_url=base, timeout=120)
         admin = {"Authorization": f"Bearer {bootstrap_admin(owner, 'bench')}"}
         suffix = f"{args.n}-{args.seed}-{int(time.time())}"
-        office = client.post("/v1/agencies", headers=admin,
-                             json={"name": f"Bench office {suffix}", "country": "DEU"}).json()
-        consulate = client.post("/v1/agencies", headers=admin,
-                                json={"name": f"Bench consulate {suffix}", "country": "FRA"}).json()
-        client.post("/v1/sharing-agreements", headers=admin, json={
-            "owner_agency_id": office["id"], "partner_agency_id": consulate["id"],
-            "purpose": "benchmark"}).raise_for_status()
+        office = client.post(
+            "/v1/agencies", headers=admin, json={"name": f"Bench office {suffix}", "country": "DEU"}
+        ).json()
+        consulate = client.post(
+            "/v1/agencies",
+            headers=admin,
+            json={"name": f"Bench consulate {suffix}", "country": "FRA"},
+        ).json()
+        client.post(
+            "/v1/sharing-agreements",
+            headers=admin,
+            json={
+                "owner_agency_id": office["id"],
+                "partner_agency_id": consulate["id"],
+                "purpose": "benchmark",
+            },
+        ).raise_for_status()
 
         def user(agency: dict[str, Any], role: str) -> tuple[dict[str, str], UUID]:
-            made = client.post("/v1/users", headers=admin, json={
-                "agency_id": agency["id"], "name": f"bench {role}", "role": role}).json()
+            made = client.post(
+                "/v1/users",
+                headers=admin,
+                json={"agency_id": agency["id"], "name": f"bench {role}", "role": role},
+            ).json()
             return {"Authorization": f"Bearer {made['token']}"}, UUID(made["id"])
 
         caseworker, caseworker_id = user(office, "caseworker")
@@ -119,42 +147,56 @@ def main() -> None:
         started = time.perf_counter()
         chunk = 5000
         for start in range(0, len(everyone), chunk):
-            body = "".join(json.dumps(p.record(), ensure_ascii=False) + "\n"
-                           for p in everyone[start:start + chunk])
-            response = client.post("/v1/identities/bulk", content=body.encode(), headers={
-                **caseworker, "Content-Type": "application/x-ndjson"})
+            body = "".join(
+                json.dumps(p.record(), ensure_ascii=False) + "\n"
+                for p in everyone[start : start + chunk]
+            )
+            response = client.post(
+                "/v1/identities/bulk",
+                content=body.encode(),
+                headers={**caseworker, "Content-Type": "application/x-ndjson"},
+            )
             response.raise_for_status()
         imported = time.perf_counter() - started
         figures["bulk_import_per_s"] = round(args.n / imported)
-        print(f"bulk import: {args.n} records in {imported:.1f} s "
-              f"({args.n / imported:.0f}/s)", flush=True)
+        print(
+            f"bulk import: {args.n} records in {imported:.1f} s ({args.n / imported:.0f}/s)",
+            flush=True,
+        )
 
         # 2. indexing by the workers
         office_id = UUID(office["id"])
         started = time.perf_counter()
         while True:
             with psycopg.connect(owner) as conn:
-                row = conn.execute("SELECT count(*) FROM match_profiles WHERE agency_id = %s",
-                                   (office_id,)).fetchone()
+                row = conn.execute(
+                    "SELECT count(*) FROM match_profiles WHERE agency_id = %s", (office_id,)
+                ).fetchone()
             indexed = row[0] if row else 0
             if indexed >= args.n:
                 break
             time.sleep(2)
         took = time.perf_counter() - started + imported
         figures["indexed_per_s"] = round(args.n / took)
-        print(f"indexing: {args.n} profiles ready {took:.1f} s after the import began "
-              f"({args.n / took:.0f}/s)", flush=True)
+        print(
+            f"indexing: {args.n} profiles ready {took:.1f} s after the import began "
+            f"({args.n / took:.0f}/s)",
+            flush=True,
+        )
 
         # 3. partner queries
         rng = random.Random(args.seed + 1)
         sample = rng.sample(everyone, args.queries + args.cases)
-        queries = [(p.external_id, query_for(rng, p)) for p in sample[:args.queries]]
+        queries = [(p.external_id, query_for(rng, p)) for p in sample[: args.queries]]
         latencies, found10, found1, blocked_found = [], 0, 0, 0
         with psycopg.connect(app_url(owner)) as conn:
             for expect, query in queries:
                 t0 = time.perf_counter()
-                response = client.post("/v1/match", json={"person": query, "limit": 10},
-                                       headers={**partner, "X-Purpose": "benchmark"})
+                response = client.post(
+                    "/v1/match",
+                    json={"person": query, "limit": 10},
+                    headers={**partner, "X-Purpose": "benchmark"},
+                )
                 latencies.append(time.perf_counter() - t0)
                 response.raise_for_status()
                 refs = [c["ref"] for c in response.json()["candidates"]]
@@ -163,33 +205,47 @@ def main() -> None:
                 with conn.transaction():
                     set_context(conn, Principal(caseworker_id, office_id, "caseworker"))
                     keys = sorted(search_keys(build_profile(query)))
-                    blocked = repo.block(conn, keys, [key_weight(k) for k in keys],
-                                         exclude=None, per_key=BLOCK_PER_KEY, limit=BLOCK_LIMIT)
+                    blocked = repo.block(
+                        conn,
+                        keys,
+                        [key_weight(k) for k in keys],
+                        exclude=None,
+                        per_key=BLOCK_PER_KEY,
+                        limit=BLOCK_LIMIT,
+                    )
                     stored = repo.load_profiles(conn, [s for s, _ in blocked])
                     blocked_found += any(s.ref == expect for s in stored)
-        figures.update({
-            "match_p50_ms": round(pct(latencies, 0.5) * 1000, 1),
-            "match_p95_ms": round(pct(latencies, 0.95) * 1000, 1),
-            "recall10": round(found10 / len(queries), 4),
-            "rank1": round(found1 / len(queries), 4),
-            "blocking_recall": round(blocked_found / len(queries), 4),
-        })
-        print(f"partner /v1/match: p50 {figures['match_p50_ms']} ms, "
-              f"p95 {figures['match_p95_ms']} ms; recall@10 {figures['recall10']}, "
-              f"rank-1 {figures['rank1']}, blocking recall {figures['blocking_recall']}",
-              flush=True)
+        figures.update(
+            {
+                "match_p50_ms": round(pct(latencies, 0.5) * 1000, 1),
+                "match_p95_ms": round(pct(latencies, 0.95) * 1000, 1),
+                "recall10": round(found10 / len(queries), 4),
+                "rank1": round(found1 / len(queries), 4),
+                "blocking_recall": round(blocked_found / len(queries), 4),
+            }
+        )
+        print(
+            f"partner /v1/match: p50 {figures['match_p50_ms']} ms, "
+            f"p95 {figures['match_p95_ms']} ms; recall@10 {figures['recall10']}, "
+            f"rank-1 {figures['rank1']}, blocking recall {figures['blocking_recall']}",
+            flush=True,
+        )
 
         # 4. case runs
         durations = []
-        for number, person in enumerate(sample[args.queries:]):
+        for number, person in enumerate(sample[args.queries :]):
             subject = query_for(rng, person)
-            case = client.post("/v1/cases", headers=caseworker, json={
-                "reference": f"BENCH-{suffix}-{number}", "subject": subject}).json()
+            case = client.post(
+                "/v1/cases",
+                headers=caseworker,
+                json={"reference": f"BENCH-{suffix}-{number}", "subject": subject},
+            ).json()
             t0 = time.perf_counter()
             run = client.post(f"/v1/cases/{case['id']}/match", headers=caseworker).json()
             while True:
-                state = client.get(f"/v1/match-runs/{run['match_run_id']}",
-                                   headers=caseworker).json()["state"]
+                state = client.get(
+                    f"/v1/match-runs/{run['match_run_id']}", headers=caseworker
+                ).json()["state"]
                 if state in ("done", "failed"):
                     break
                 time.sleep(0.01)
@@ -197,8 +253,11 @@ def main() -> None:
         if durations:
             figures["case_run_p50_s"] = round(statistics.median(durations), 3)
             figures["case_run_p95_s"] = round(pct(durations, 0.95), 3)
-            print(f"case match → candidates_ready: p50 {figures['case_run_p50_s']} s, "
-                  f"p95 {figures['case_run_p95_s']} s", flush=True)
+            print(
+                f"case match → candidates_ready: p50 {figures['case_run_p50_s']} s, "
+                f"p95 {figures['case_run_p95_s']} s",
+                flush=True,
+            )
     finally:
         for process in [api, *workers]:
             process.terminate()

@@ -228,8 +228,9 @@ def run_anyascii(
 
     g = [fold(x) for x in gallery]
     q = [fold(x) for x in queries]
-    sims = process.cdist(q, g, scorer=JaroWinkler.normalized_similarity, dtype=np.float32,
-                         workers=1)
+    sims = process.cdist(
+        q, g, scorer=JaroWinkler.normalized_similarity, dtype=np.float32, workers=1
+    )
     ranked = []
     top200 = []
     for row in sims:
@@ -320,8 +321,10 @@ def evaluate_script(args: argparse.Namespace, script: str) -> tuple[str, dict[st
                 [lv2.score(q, c) >= 0.70 for q, c in true_pairs],
                 [lv2.score(q, c) >= 0.70 for q, c in nonpairs],
             )
-    lines.append(f"[{script}] {len(queries)} queries, {len(gallery)} gallery names, "
-                 f"{time.perf_counter() - t0:.0f}s")
+    lines.append(
+        f"[{script}] {len(queries)} queries, {len(gallery)} gallery names, "
+        f"{time.perf_counter() - t0:.0f}s"
+    )
     return script, result, "\n".join(lines)
 
 
@@ -348,8 +351,7 @@ def main() -> None:
             print(log, flush=True)
             results[script] = res
     header = (
-        f"{'script':<10} {'system':<12} {'rank1':>6} {'rec@10':>7} "
-        f"{'pair≥pos':>9} {'non≥pos':>8}"
+        f"{'script':<10} {'system':<12} {'rank1':>6} {'rec@10':>7} {'pair≥pos':>9} {'non≥pos':>8}"
     )
     print(header)
     for script in scripts:

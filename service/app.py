@@ -11,7 +11,7 @@ from service import errors
 from service.db import open_pool
 from service.middleware import RequestGuard
 from service.migrate import app_url
-from service.routers import admin, audit, health, matching, partner
+from service.routers import admin, audit, cases, health, identities, matching, partner
 from service.settings import Settings, get_settings
 
 
@@ -40,8 +40,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     app.add_middleware(
-        RequestGuard, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+        RequestGuard,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        max_bulk=settings.max_bulk_bytes,
     )
-    for router in (health.router, admin.router, audit.router, matching.router, partner.router):
+    for router in (
+        health.router,
+        admin.router,
+        audit.router,
+        cases.router,
+        identities.router,
+        matching.router,
+        partner.router,
+    ):
         app.include_router(router)
     return app

@@ -103,7 +103,7 @@ _FIELD_CODES = {
 }
 
 
-def _validation_code(errors: list[dict[str, Any]]) -> str:
+def validation_code(errors: list[dict[str, Any]]) -> str:
     for error in errors:
         kind = error.get("type", "")
         if kind == "extra_forbidden":
@@ -137,7 +137,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [dict(e) for e in exc.errors()]
-        code = _validation_code(errors)
+        code = validation_code(errors)
         status = 400 if code == "malformed_json" else 422
         title = "Malformed JSON" if status == 400 else "Invalid input"
         fields = [

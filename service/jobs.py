@@ -91,10 +91,14 @@ def _work(conn: Conn, principal: Principal, job: repo.Job) -> str:
         if run.state in ("done", "failed"):
             return f"run already {run.state}"
         count = run_match(conn, run)
-        audit.append(conn, principal, "match.run.finish", object_type="match_run",
-                     object_id=run.id, details={"case_id": str(run.case_id),
-                                                "candidates": count,
-                                                "algorithm": run.algorithm})
+        audit.append(
+            conn,
+            principal,
+            "match.run.finish",
+            object_type="match_run",
+            object_id=run.id,
+            details={"case_id": str(run.case_id), "candidates": count, "algorithm": run.algorithm},
+        )
         return f"{count} candidates"
     raise ValueError(f"unknown job kind {job.kind}")
 

@@ -31,10 +31,11 @@ def _expected_type(path: str) -> str:
 class RequestGuard:
     """Request ids on every response; body size, content type and encoding checks."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int, max_bulk: int) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
+        self.max_bulk = max_bulk
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,7 +61,10 @@ class RequestGuard:
 
         path: str = scope["path"]
         expected = _expected_type(path)
-        limit = self.max_upload if expected == "multipart/form-data" else self.max_body
+        limit = {
+            "multipart/form-data": self.max_upload,
+            "application/x-ndjson": self.max_bulk,
+        }.get(expected, self.max_body)
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(

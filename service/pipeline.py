@@ -94,8 +94,12 @@ def find_candidates(
     keys = sorted(search_keys(query))
     profiled = time.perf_counter()
     blocked = repo.block(
-        conn, keys, [key_weight(k) for k in keys],
-        exclude=exclude, per_key=BLOCK_PER_KEY, limit=BLOCK_LIMIT,
+        conn,
+        keys,
+        [key_weight(k) for k in keys],
+        exclude=exclude,
+        per_key=BLOCK_PER_KEY,
+        limit=BLOCK_LIMIT,
     )
     stored = repo.load_profiles(conn, [subject for subject, _ in blocked])
     fetched = time.perf_counter()
@@ -154,8 +158,12 @@ def index_identities(conn: Conn, ids: Sequence[UUID]) -> int:
     changed = 0
     for identity_id, agency_id, external_id, person in repo.identities_by_id(conn, ids):
         changed += index_subject(
-            conn, subject_id=identity_id, subject_kind="identity", agency_id=agency_id,
-            ref=external_id or str(identity_id), person=person,
+            conn,
+            subject_id=identity_id,
+            subject_kind="identity",
+            agency_id=agency_id,
+            ref=external_id or str(identity_id),
+            person=person,
         )
     return changed
 
@@ -177,28 +185,37 @@ def run_match(conn: Conn, run: repo.Run) -> int:
         raise LookupError(f"case {run.case_id} of run {run.id} is gone")
     started = time.perf_counter()
     person = case_person(conn, case)
-    index_subject(conn, subject_id=case.id, subject_kind="case", agency_id=case.agency_id,
-                  ref=case.reference, person=person)
+    index_subject(
+        conn,
+        subject_id=case.id,
+        subject_kind="case",
+        agency_id=case.agency_id,
+        ref=case.reference,
+        person=person,
+    )
     scored, timings, blocked = find_candidates(conn, person, exclude=case.id)
     rows = []
     for rank, item in enumerate(scored, start=1):
         own = item.stored.agency_id == case.agency_id
-        rows.append({
-            "rank": rank,
-            "kind": item.stored.subject_kind,
-            "subject_id": item.stored.subject_id,
-            "owner": item.stored.agency_id,
-            "ref": item.stored.ref,
-            "score": round(item.result.probability, 6),
-            "weight": round(item.result.match_weight, 4),
-            "band": item.result.band,
-            "explanation": explanation(item.result, disclose_candidate=own),
-        })
+        rows.append(
+            {
+                "rank": rank,
+                "kind": item.stored.subject_kind,
+                "subject_id": item.stored.subject_id,
+                "owner": item.stored.agency_id,
+                "ref": item.stored.ref,
+                "score": round(item.result.probability, 6),
+                "weight": round(item.result.match_weight, 4),
+                "band": item.result.band,
+                "explanation": explanation(item.result, disclose_candidate=own),
+            }
+        )
     repo.replace_candidates(conn, run, rows)
     timings["total_ms"] = round((time.perf_counter() - started) * 1000, 2)
     timings["blocked"] = blocked
-    repo.finish_run(conn, run.id, gallery=repo.gallery_version(conn), count=len(rows),
-                    timings=timings)
+    repo.finish_run(
+        conn, run.id, gallery=repo.gallery_version(conn), count=len(rows), timings=timings
+    )
     if case.state in ("open", "matching"):
         repo.set_case_state(conn, case.id, "candidates_ready")
     return len(rows)

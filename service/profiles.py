@@ -28,7 +28,9 @@ def _names_of(data: Mapping[str, Any]) -> list[Any]:
     return names
 
 
-def merge_person(subject: Mapping[str, Any], evidence: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+def merge_person(
+    subject: Mapping[str, Any], evidence: Iterable[tuple[str, Mapping[str, Any]]]
+) -> dict[str, Any]:
     """One person from the case subject and its evidence: names, dates and codes united.
 
     The subject's own values come first; evidence adds names, aliases, documents,
@@ -68,8 +70,13 @@ def merge_person(subject: Mapping[str, Any], evidence: Iterable[tuple[str, Mappi
             issuer = claims.get("issuer") or claims.get("issuing_state")
             number = claims.get("number")
             if isinstance(number, str) and number.strip():
-                documents.append({"type": claims.get("type", "other"), "number": number,
-                                  **({"issuer": issuer} if isinstance(issuer, str) else {})})
+                documents.append(
+                    {
+                        "type": claims.get("type", "other"),
+                        "number": number,
+                        **({"issuer": issuer} if isinstance(issuer, str) else {}),
+                    }
+                )
         documents.extend(d for d in claims.get("documents") or [] if isinstance(d, Mapping))
 
     person["names"] = _unique(names)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = None
     redeliver_after_s: float = 900.0
     retry_backoff_s: float = 2.0
+    max_bulk_bytes: int = 67_108_864
+    evidence_keys: str | None = None
 
 
 @lru_cache

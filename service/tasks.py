@@ -24,8 +24,9 @@ _relay: Relay | None = None
 
 def _url() -> str:
     settings = get_settings()
-    return settings.app_database_url or app_url(settings.database_url or "",
-                                                settings.app_db_password)
+    return settings.app_database_url or app_url(
+        settings.database_url or "", settings.app_db_password
+    )
 
 
 def pool() -> ConnectionPool[Conn]:
@@ -63,7 +64,7 @@ def publish(job_id: int) -> None:
 
 
 @celery_app.task(name="tessera.process_job", bind=True, max_retries=None)
-def process_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
+def process_job(self: Task, job_id: int) -> str:
     """Run outbox job ``job_id``; retried with back-off, dead-lettered after the limit."""
     outcome = jobs.process(pool(), job_id)
     if outcome.status == "retry":

@@ -171,8 +171,18 @@ def upsert_profile(
                  OR match_profiles.algorithm IS DISTINCT FROM EXCLUDED.algorithm
                  OR match_profiles.ref IS DISTINCT FROM EXCLUDED.ref
            RETURNING (xmax = 0) AS inserted""",
-        (subject_id, subject_kind, agency_id, ref, json.dumps(person, ensure_ascii=False),
-         person_hash, name_text, birth_year, key_list, algorithm),
+        (
+            subject_id,
+            subject_kind,
+            agency_id,
+            ref,
+            json.dumps(person, ensure_ascii=False),
+            person_hash,
+            name_text,
+            birth_year,
+            key_list,
+            algorithm,
+        ),
     ).fetchone()
     if row is None:
         return False
@@ -484,12 +494,12 @@ def case_evidence(conn: Conn, case_id: UUID) -> list[tuple[UUID, str, dict[str, 
 
 
 def set_case_state(conn: Conn, case_id: UUID, state: str) -> None:
-    conn.execute(
-        "UPDATE cases SET state = %s, updated_at = now() WHERE id = %s", (state, case_id)
-    )
+    conn.execute("UPDATE cases SET state = %s, updated_at = now() WHERE id = %s", (state, case_id))
 
 
-def identities_by_id(conn: Conn, ids: Sequence[UUID]) -> list[tuple[UUID, UUID, str | None, dict[str, Any]]]:
+def identities_by_id(
+    conn: Conn, ids: Sequence[UUID]
+) -> list[tuple[UUID, UUID, str | None, dict[str, Any]]]:
     rows = conn.execute(
         "SELECT id, agency_id, external_id, person FROM identities WHERE id = ANY(%s)",
         (list(ids),),

@@ -40,12 +40,17 @@ def start_match(case_id: UUID, ctx: Caseworker) -> MatchRequested:
     if case is None:
         raise NotFound("No case has that id.", code="case_not_found")
     if case.state not in _RESTARTABLE:
-        raise Conflict(f"A case in state {case.state} is not matched again.",
-                       code="case_not_matchable")
+        raise Conflict(
+            f"A case in state {case.state} is not matched again.", code="case_not_matchable"
+        )
     evidence_hash = person_hash(case_person(ctx.conn, case))
-    run_id, created = repo.insert_run(ctx.conn, case_id=case_id, algorithm=ALGORITHM,
-                                      evidence_hash=evidence_hash,
-                                      requested_by=ctx.principal.user_id)
+    run_id, created = repo.insert_run(
+        ctx.conn,
+        case_id=case_id,
+        algorithm=ALGORITHM,
+        evidence_hash=evidence_hash,
+        requested_by=ctx.principal.user_id,
+    )
     run = repo.get_run(ctx.conn, run_id)
     assert run is not None
     if created or run.state == "failed":
@@ -54,9 +59,12 @@ def start_match(case_id: UUID, ctx: Caseworker) -> MatchRequested:
         repo.enqueue(ctx.conn, case.agency_id, "match_case", {"run_id": str(run_id)})
         if case.state in ("open", "candidates_ready", "no_match"):
             repo.set_case_state(ctx.conn, case_id, "matching")
-    ctx.audit("match.request", object_type="case", object_id=case_id,
-              details={"match_run_id": str(run_id), "algorithm": ALGORITHM,
-                       "new_run": created})
+    ctx.audit(
+        "match.request",
+        object_type="case",
+        object_id=case_id,
+        details={"match_run_id": str(run_id), "algorithm": ALGORITHM, "new_run": created},
+    )
     current = repo.get_run(ctx.conn, run_id)
     assert current is not None
     return MatchRequested(match_run_id=run_id, state=current.state, created=created)
@@ -77,18 +85,31 @@ def _candidates(ctx: Context, rows: list[repo.CandidateRow]) -> list[CandidateRe
             review = Review(
                 you_decided=decided,
                 status=row.status,
-                decisions=[DecisionRead(id=d.id, reviewer_id=d.reviewer_id, verdict=d.verdict,
-                                        reason=d.reason, created_at=d.created_at)
-                           for d in taken],
+                decisions=[
+                    DecisionRead(
+                        id=d.id,
+                        reviewer_id=d.reviewer_id,
+                        verdict=d.verdict,
+                        reason=d.reason,
+                        created_at=d.created_at,
+                    )
+                    for d in taken
+                ],
             )
-        items.append(CandidateRead(
-            id=row.id, kind=row.kind,  # type: ignore[arg-type]
-            ref=row.ref, rank=row.rank, score=row.score, band=row.band,
-            match_weight=row.match_weight,
-            explanation=[ExplanationItem(**item) for item in row.explanation],
-            own_agency=row.owner_agency_id == ctx.principal.agency_id,
-            review=review,
-        ))
+        items.append(
+            CandidateRead(
+                id=row.id,
+                kind=row.kind,  # type: ignore[arg-type]
+                ref=row.ref,
+                rank=row.rank,
+                score=row.score,
+                band=row.band,
+                match_weight=row.match_weight,
+                explanation=[ExplanationItem(**item) for item in row.explanation],
+                own_agency=row.owner_agency_id == ctx.principal.agency_id,
+                review=review,
+            )
+        )
     return items
 
 
@@ -101,10 +122,18 @@ def get_match_run(run_id: UUID, ctx: Caseworker) -> MatchRunRead:
     rows = repo.candidates_of_run(ctx.conn, run_id) if run.state == "done" else []
     ctx.audit("match_run.read", object_type="match_run", object_id=run_id)
     return MatchRunRead(
-        id=run.id, case_id=run.case_id, state=run.state, algorithm=run.algorithm,
-        gallery_version=run.gallery_version, evidence_hash=run.evidence_hash,
-        started_at=run.started_at, finished_at=run.finished_at, created_at=run.created_at,
-        candidate_count=run.candidate_count, timings=run.timings, error=run.error,
+        id=run.id,
+        case_id=run.case_id,
+        state=run.state,
+        algorithm=run.algorithm,
+        gallery_version=run.gallery_version,
+        evidence_hash=run.evidence_hash,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        created_at=run.created_at,
+        candidate_count=run.candidate_count,
+        timings=run.timings,
+        error=run.error,
         candidates=_candidates(ctx, rows),
     )
 
@@ -117,8 +146,12 @@ def list_candidates(case_id: UUID, ctx: Caseworker) -> CandidateList:
     ctx.require_purpose()
     run = repo.latest_done_run(ctx.conn, case_id)
     rows = repo.candidates_of_run(ctx.conn, run.id) if run else []
-    ctx.audit("candidates.read", object_type="case", object_id=case_id,
-              details={"match_run_id": str(run.id) if run else None})
+    ctx.audit(
+        "candidates.read",
+        object_type="case",
+        object_id=case_id,
+        details={"match_run_id": str(run.id) if run else None},
+    )
     return CandidateList(match_run_id=run.id if run else None, items=_candidates(ctx, rows))
 
 
@@ -136,32 +169,55 @@ def decide(candidate_id: UUID, body: DecisionCreate, ctx: Caseworker) -> Decisio
         raise NotFound("No candidate has that id.", code="candidate_not_found")
     try:
         with ctx.conn.transaction():
-            decision = repo.insert_decision(ctx.conn, candidate_id=candidate_id,
-                                            reviewer_id=ctx.principal.user_id,
-                                            verdict=body.verdict, reason=body.reason)
+            decision = repo.insert_decision(
+                ctx.conn,
+                candidate_id=candidate_id,
+                reviewer_id=ctx.principal.user_id,
+                verdict=body.verdict,
+                reason=body.reason,
+            )
     except psycopg.errors.UniqueViolation:
-        raise Conflict("You have already decided on this candidate.",
-                       code="already_decided") from None
+        raise Conflict(
+            "You have already decided on this candidate.", code="already_decided"
+        ) from None
     except psycopg.errors.CheckViolation as exc:
         message = str(exc.diag.message_primary or "")
-        detail = next((text for key, text in _RULE_MESSAGES.items() if key in message),
-                      "The two-person rule refuses this decision.")
+        detail = next(
+            (text for key, text in _RULE_MESSAGES.items() if key in message),
+            "The two-person rule refuses this decision.",
+        )
         raise Conflict(detail, code="two_person_rule") from None
     candidate = repo.get_candidate(ctx.conn, candidate_id)
     case = repo.lock_case(ctx.conn, decision.case_id)
     assert candidate is not None and case is not None
-    ctx.audit("decision.create", object_type="candidate", object_id=candidate_id,
-              details={"decision_id": str(decision.id), "verdict": decision.verdict,
-                       "case_id": str(decision.case_id),
-                       "match_run_id": str(decision.match_run_id),
-                       "algorithm": decision.algorithm, "score": decision.score,
-                       "band": decision.band, "case_state": case.state})
+    ctx.audit(
+        "decision.create",
+        object_type="candidate",
+        object_id=candidate_id,
+        details={
+            "decision_id": str(decision.id),
+            "verdict": decision.verdict,
+            "case_id": str(decision.case_id),
+            "match_run_id": str(decision.match_run_id),
+            "algorithm": decision.algorithm,
+            "score": decision.score,
+            "band": decision.band,
+            "case_state": case.state,
+        },
+    )
     return DecisionCreated(
-        id=decision.id, candidate_id=candidate_id, case_id=decision.case_id,
-        match_run_id=decision.match_run_id, verdict=decision.verdict, reason=decision.reason,
-        algorithm=decision.algorithm, score=decision.score, band=decision.band,
+        id=decision.id,
+        candidate_id=candidate_id,
+        case_id=decision.case_id,
+        match_run_id=decision.match_run_id,
+        verdict=decision.verdict,
+        reason=decision.reason,
+        algorithm=decision.algorithm,
+        score=decision.score,
+        band=decision.band,
         explanation=[ExplanationItem(**item) for item in decision.explanation],
-        created_at=decision.created_at, candidate_status=candidate.status,
+        created_at=decision.created_at,
+        candidate_status=candidate.status,
         case_state=case.state,
     )
 
@@ -191,5 +247,3 @@ def suspend_matching(ctx: Admin, body: MatchingSwitch | None = None) -> Matching
 def resume_matching(ctx: Admin, body: MatchingSwitch | None = None) -> MatchingState:
     """Resume matching; waiting runs are published again."""
     return _switch(ctx, False, body)
-
-

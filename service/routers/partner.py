@@ -24,8 +24,10 @@ def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
     never another agency's stored values or images. Requires X-Purpose."""
     purpose = ctx.require_purpose()
     if body.face_image is not None:
-        raise InvalidInput("Face queries are not available yet; send the person alone.",
-                           code="face_query_unavailable")
+        raise InvalidInput(
+            "Face queries are not available yet; send the person alone.",
+            code="face_query_unavailable",
+        )
     person = body.person.stored()
     scored, timings, blocked = find_candidates(ctx.conn, person, limit=body.limit)
     candidates = [
@@ -35,16 +37,25 @@ def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
             score=round(item.result.probability, 6),
             band=item.result.band,
             match_weight=round(item.result.match_weight, 4),
-            explanation=[ExplanationItem(**e)
-                         for e in explanation(item.result, disclose_candidate=False)],
+            explanation=[
+                ExplanationItem(**e) for e in explanation(item.result, disclose_candidate=False)
+            ],
         )
         for item in scored
     ]
     canonical = json.dumps(person, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    ctx.audit("partner.match", object_type="query",
-              details={"query_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
-                       "purpose": purpose,
-                       "refs": [c.ref for c in candidates],
-                       "algorithm": ALGORITHM, "blocked": blocked, **timings})
-    return PartnerAnswer(algorithm=ALGORITHM, gallery_version=repo.gallery_version(ctx.conn),
-                         candidates=candidates)
+    ctx.audit(
+        "partner.match",
+        object_type="query",
+        details={
+            "query_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+            "purpose": purpose,
+            "refs": [c.ref for c in candidates],
+            "algorithm": ALGORITHM,
+            "blocked": blocked,
+            **timings,
+        },
+    )
+    return PartnerAnswer(
+        algorithm=ALGORITHM, gallery_version=repo.gallery_version(ctx.conn), candidates=candidates
+    )

@@ -17,8 +17,15 @@ T = TypeVar("T")
 class WorkerProcess:
     """``tessera worker`` (a Celery worker with the outbox relay) in its own process group."""
 
-    def __init__(self, *, owner_url: str, app_url: str, broker_url: str, log: Path,
-                 redeliver_after_s: float = 3.0) -> None:
+    def __init__(
+        self,
+        *,
+        owner_url: str,
+        app_url: str,
+        broker_url: str,
+        log: Path,
+        redeliver_after_s: float = 3.0,
+    ) -> None:
         self.env = {
             **os.environ,
             "TESSERA_DATABASE_URL": owner_url,
@@ -34,7 +41,10 @@ class WorkerProcess:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "worker"],
-            env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def kill(self) -> None:

@@ -139,8 +139,11 @@ def test_learned_model_reads_western_names_in_chinese_characters():
 
 
 def test_arabic_reading_restores_vowels():
-    assert any(f in ("mohammed", "mohamed", "muhammad", "mohammad", "muhammed",
-                     "mohamad", "mahmed") or skeleton(f) == "mhmd" for f in forms("محمد"))
+    assert any(
+        f in ("mohammed", "mohamed", "muhammad", "mohammad", "muhammed", "mohamad", "mahmed")
+        or skeleton(f) == "mhmd"
+        for f in forms("محمد")
+    )
 
 
 def test_hebrew_reading_covers_a_common_name():

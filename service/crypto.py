@@ -1,0 +1,68 @@
+"""Encryption at rest for biometric evidence: AES-256-GCM, one random nonce per blob.
+
+Keys live in a key ring: ``TESSERA_EVIDENCE_KEYS`` (``id:base64key,id:base64key``,
+the first seals new blobs) or, by default, a key file under TESSERA_HOME created on
+first use. Each blob records its key id, so old blobs still open after a rotation.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+
+
+class KeyRing:
+    def __init__(self, keys: dict[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ValueError("the current key is not in the key ring")
+        for key_id, key in keys.items():
+            if len(key) != 32:
+                raise ValueError(f"key {key_id} is not 256 bits")
+        self._keys = keys
+        self.current = current
+
+    @classmethod
+    def parse(cls, text: str) -> KeyRing:
+        keys: dict[str, bytes] = {}
+        order: list[str] = []
+        for item in text.split(","):
+            key_id, sep, value = item.strip().partition(":")
+            if not sep:
+                raise ValueError("TESSERA_EVIDENCE_KEYS entries are id:base64key")
+            keys[key_id] = base64.b64decode(value)
+            order.append(key_id)
+        return cls(keys, order[0])
+
+    @classmethod
+    def from_file(cls, path: Path) -> KeyRing:
+        """The key ring in ``path``, created with one fresh key (mode 0600) if missing."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            key_id = f"k{secrets.token_hex(4)}"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{key_id}:{base64.b64encode(AESGCM.generate_key(256)).decode()}\n")
+        return cls.parse(path.read_text().strip())
+
+    def seal(self, plaintext: bytes, *, associated: bytes) -> Sealed:
+        """Encrypt with the current key; ``associated`` (e.g. the evidence id) is bound in."""
+        nonce = secrets.token_bytes(12)
+        ciphertext = AESGCM(self._keys[self.current]).encrypt(nonce, plaintext, associated)
+        return Sealed(self.current, nonce, ciphertext)
+
+    def open(self, sealed: Sealed, *, associated: bytes) -> bytes:
+        return AESGCM(self._keys[sealed.key_id]).decrypt(
+            sealed.nonce, sealed.ciphertext, associated
+        )

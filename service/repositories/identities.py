@@ -1,0 +1,60 @@
+"""SQL for identity records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import class_row
+
+from schemas.identities import IdentityRead
+from service.db import Conn
+
+_IDENTITY = "id, external_id, person, created_at, updated_at"
+
+
+def insert_identity(
+    conn: Conn, *, external_id: str | None, person: Mapping[str, Any], created_by: UUID
+) -> IdentityRead | None:
+    """The new record, or None when the agency already has that external id."""
+    try:
+        with conn.transaction(), conn.cursor(row_factory=class_row(IdentityRead)) as cur:
+            cur.execute(
+                f"INSERT INTO identities (external_id, person, created_by) VALUES (%s, %s, %s) "  # noqa: S608
+                f"RETURNING {_IDENTITY}",
+                (external_id, json.dumps(person, ensure_ascii=False), created_by),
+            )
+            return cur.fetchone()
+    except psycopg.errors.UniqueViolation:
+        return None
+
+
+def get_identity(conn: Conn, identity_id: UUID) -> IdentityRead | None:
+    with conn.cursor(row_factory=class_row(IdentityRead)) as cur:
+        cur.execute(f"SELECT {_IDENTITY} FROM identities WHERE id = %s", (identity_id,))  # noqa: S608
+        return cur.fetchone()
+
+
+def upsert_many(
+    conn: Conn, rows: Sequence[tuple[str, Mapping[str, Any]]], created_by: UUID
+) -> tuple[list[UUID], int]:
+    """Insert or update records by external id in one statement; unchanged ones are left.
+
+    Returns the ids written (new or changed) and how many of them were new.
+    """
+    if not rows:
+        return [], 0
+    written = conn.execute(
+        """INSERT INTO identities (external_id, person, created_by)
+           SELECT t.external_id, t.person, %s
+           FROM unnest(%s::text[], %s::jsonb[]) AS t(external_id, person)
+           ON CONFLICT (agency_id, external_id) DO UPDATE
+              SET person = EXCLUDED.person, updated_at = now()
+              WHERE identities.person IS DISTINCT FROM EXCLUDED.person
+           RETURNING id, (xmax = 0)""",
+        (created_by, [r[0] for r in rows], [json.dumps(r[1], ensure_ascii=False) for r in rows]),
+    ).fetchall()
+    return [row[0] for row in written], sum(1 for row in written if row[1])

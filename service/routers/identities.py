@@ -1,0 +1,136 @@
+"""Identity records: the reference gallery, one by one and in bulk."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, status
+from pydantic import ValidationError
+
+from schemas.identities import BulkRejection, BulkResult, IdentityCreate, IdentityRead
+from service.deps import Caseworker, Context
+from service.errors import Conflict, NotFound, validation_code
+from service.middleware import check_json_strings
+from service.repositories import identities as repo
+from service.repositories.pipeline import enqueue
+
+router = APIRouter(prefix="/v1/identities", tags=["identities"])
+
+INDEX_BATCH = 500
+
+
+def _index_later(ctx: Context, ids: list[UUID]) -> None:
+    """Queue (re)indexing of these records, in this request's transaction."""
+    for start in range(0, len(ids), INDEX_BATCH):
+        batch = [str(i) for i in ids[start : start + INDEX_BATCH]]
+        enqueue(ctx.conn, ctx.principal.agency_id, "index_subjects", {"ids": batch})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_identity(body: IdentityCreate, ctx: Caseworker) -> IdentityRead:
+    """Add a known identity to your agency's gallery."""
+    record = repo.insert_identity(
+        ctx.conn,
+        external_id=body.external_id,
+        person=body.person(),
+        created_by=ctx.principal.user_id,
+    )
+    if record is None:
+        raise Conflict(
+            f"Your agency already has a record with external id '{body.external_id}'.",
+            code="identity_exists",
+        )
+    _index_later(ctx, [record.id])
+    ctx.audit("identity.create", object_type="identity", object_id=record.id)
+    return record
+
+
+@router.get("/{identity_id}")
+def get_identity(identity_id: UUID, ctx: Caseworker) -> IdentityRead:
+    """One identity record of your agency. Requires X-Purpose; the read is audited."""
+    record = repo.get_identity(ctx.conn, identity_id)
+    if record is None:
+        raise NotFound("No identity record has that id.", code="identity_not_found")
+    ctx.require_purpose()
+    ctx.audit("identity.read", object_type="identity", object_id=identity_id)
+    return record
+
+
+def _parse_line(number: int, line: str) -> tuple[str, dict[str, Any]] | BulkRejection:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return BulkRejection(
+            line=number, code="malformed_json", detail=f"not valid JSON: {exc.msg}"
+        )
+    refusal = check_json_strings(value)
+    if refusal is not None:
+        return BulkRejection(line=number, code=refusal[1], detail=refusal[3])
+    try:
+        record = IdentityCreate.model_validate(value)
+    except ValidationError as exc:
+        errors: list[dict[str, Any]] = [dict(e) for e in exc.errors()]
+        first = errors[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return BulkRejection(
+            line=number,
+            code=validation_code(errors),
+            detail=f"{where}: {first.get('msg')}" if where else str(first.get("msg")),
+        )
+    if record.external_id is None:
+        return BulkRejection(
+            line=number, code="missing_external_id", detail="every line needs an external_id"
+        )
+    return record.external_id, record.person()
+
+
+@router.post("/bulk")
+def bulk_import(
+    ctx: Caseworker,
+    body: Annotated[bytes, Body(media_type="application/x-ndjson")],
+) -> BulkResult:
+    """Import NDJSON, one person with an ``external_id`` a line. Re-importing is
+    idempotent (unchanged records stay as they are); a bad line is reported with its
+    number and code and never fails the rest."""
+    text = body.decode("utf-8")
+    rows: list[tuple[str, dict[str, Any]]] = []
+    rejected: list[BulkRejection] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parsed = _parse_line(number, line)
+        if isinstance(parsed, BulkRejection):
+            rejected.append(parsed)
+        elif parsed[0] in seen:
+            rejected.append(
+                BulkRejection(
+                    line=number,
+                    code="duplicate_external_id",
+                    detail=f"external_id '{parsed[0]}' already appears on line {seen[parsed[0]]}",
+                )
+            )
+        else:
+            seen[parsed[0]] = number
+            rows.append(parsed)
+    written, created = repo.upsert_many(ctx.conn, rows, ctx.principal.user_id)
+    _index_later(ctx, written)
+    result = BulkResult(
+        created=created,
+        updated=len(written) - created,
+        unchanged=len(rows) - len(written),
+        rejected=rejected,
+    )
+    ctx.audit(
+        "identity.bulk_import",
+        object_type="identity",
+        details={
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected": len(rejected),
+        },
+    )
+    return result
