@@ -291,7 +291,10 @@ def _form_sim(a: str, b: str) -> float:
         return 1.0
     if len(a) == 1 or len(b) == 1:
         return 0.0
-    return 0.5 * (Levenshtein.normalized_similarity(a, b) + JaroWinkler.similarity(a, b))
+    jw = JaroWinkler.similarity(a, b)
+    if jw < 0.5:
+        return jw  # far apart either way: spare the edit distance
+    return 0.5 * (Levenshtein.normalized_similarity(a, b) + jw)
 
 
 def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
@@ -308,6 +311,11 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
     # vowel-tolerant: "Ahmad"/"Ahmed", "Mohammed"/"Muhamad" (native readings already
     # carry their vowel variants in the n-best list)
     both_latin = not q.native and not c.native
+    if both_latin and len(qf) == 1 and len(cf) == 1:  # the common case, kept short
+        s = _form_sim(qf[0], cf[0])
+        if s < _SKELETON_SIM and len(qs[0]) >= 3 and qs[0] == cs[0] and qf[0][0] == cf[0][0]:
+            s = _SKELETON_SIM
+        return s - _COST_WEIGHT * (qc[0] + cc[0]), 0, 0
     for j, fc in enumerate(cf):
         for i, fq in enumerate(qf):
             penalty = _COST_WEIGHT * (qc[i] + cc[j])
@@ -342,14 +350,22 @@ _CHANNEL_SCALE = 4.0
 _CHANNEL_STRETCH = 0.35
 
 
+_Aligned = tuple[float, int, int, int, int]  # similarity, part i, part j, form i, form j
+
+
 @dataclass(frozen=True, slots=True)
 class _Match:
     level: str
     similarity: float
     bits: float
-    detail: str
     q: _Reading
     c: _Reading
+    matched: tuple[_Aligned, ...]
+
+    def detail(self) -> str:
+        return _describe(
+            self.level, self.q, self.c, list(self.matched), len(self.q.parts), len(self.c.parts)
+        )
 
 
 _INITIAL_SIM = 0.8
@@ -362,10 +378,15 @@ _WEAK_T = 0.70
 
 def _compare_readings(q: _Reading, c: _Reading) -> _Match:
     pairs = []
+    top = -1.0
     for i, qp in enumerate(q.parts):
         for j, cp in enumerate(c.parts):
             s, fi, fj = _part_sim(qp, cp)
             pairs.append((s, i, j, fi, fj))
+            if s > top:
+                top = s
+    if top < _WEAK_T:
+        return _Match("different", 0.0, 0.0, q, c, ())
     pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
     used_q: set[int] = set()
     used_c: set[int] = set()
@@ -381,8 +402,9 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
     good = [m for m in matched if m[0] >= _STRONG_T]
     fair = [m for m in matched if m[0] >= _CLOSE_T]
     # weights: longer parts carry more evidence, extra parts weigh little
-    def plen(m: tuple[float, int, int, int, int]) -> float:
-        return float(min(len(q.parts[m[1]].forms[m[3]]), 12) + 2)
+    def plen(m: _Aligned) -> float:
+        n = len(q.parts[m[1]].forms[m[3]]) + len(c.parts[m[2]].forms[m[4]])
+        return float(min(n, 24) + 4)
 
     total_w = sum(plen(m) for m in matched) or 1.0
     mean_sim = sum(m[0] * plen(m) for m in matched) / total_w if matched else 0.0
@@ -420,8 +442,7 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
         len(q.parts[m[1]].forms[0]) == 1 or len(c.parts[m[2]].forms[0]) == 1 for m in fair
     ):
         level = "weak"  # initials alone say little
-    detail = _describe(level, q, c, matched, nq, nc)
-    return _Match(level, round(similarity, 6), round(bits, 3), detail, q, c)
+    return _Match(level, round(similarity, 6), round(bits, 3), q, c, tuple(matched))
 
 
 def _describe(
@@ -490,7 +511,7 @@ def compare_names_with_rarity(query: NameSet, candidate: NameSet) -> tuple[Compa
     m = _best(query, candidate)
     assert m is not None
     return (
-        Comparison("name", m.level, m.q.original, m.c.original, m.detail, m.similarity),
+        Comparison("name", m.level, m.q.original, m.c.original, m.detail(), m.similarity),
         m.bits if m.level not in ("weak", "different") else 0.0,
     )
 
