@@ -13,8 +13,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 T = TypeVar("T")
 
-# ICAO 9303 codes that are not ISO 3166 countries but appear on travel documents.
-_ICAO_EXTRA = {"XXA", "XXB", "XXC", "XXX", "UNO", "UNA", "UNK", "EUE", "XOM", "XPO", "XCC"}
+# ICAO 9303 codes that are not ISO 3166 countries but appear on travel documents
+# (UTO is the specimen state "Utopia" of ICAO's examples).
+_ICAO_EXTRA = {"XXA", "XXB", "XXC", "XXX", "UNO", "UNA", "UNK", "EUE", "XOM", "XPO", "XCC", "UTO"}
 
 
 class StrictModel(BaseModel):
