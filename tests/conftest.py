@@ -26,6 +26,9 @@ from service.embedded import EmbeddedBroker, ensure_database, start_postgres
 from service.migrate import app_url, migrate
 from service.settings import Settings
 
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FACES = SHARED_DATA / "faces"
+
 
 @dataclass(frozen=True)
 class Servers:

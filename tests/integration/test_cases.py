@@ -5,7 +5,7 @@ from typing import Any
 import psycopg
 from fastapi.testclient import TestClient
 
-from tests.conftest import AgencyUsers, auth
+from tests.conftest import FACES, AgencyUsers, auth
 
 SUBJECT = {
     "names": ["王小明", {"full": "Wang Xiaoming", "kind": "alias"}],
@@ -199,7 +199,7 @@ def test_a_face_image_is_stored_encrypted(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
     case = _case(client, agency, "C-FACE")
-    photo = open("../shared/data/faces/images/deepface_img1.jpg", "rb").read()
+    photo = (FACES / "images" / "deepface_img1.jpg").read_bytes()
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
         files={"image": ("face.jpg", photo, "image/jpeg")},

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import AgencyUsers, auth
+from tests.conftest import FACES, AgencyUsers, auth
 
-PHOTO = "../shared/data/faces/images/deepface_img1.jpg"
+PHOTO = FACES / "images" / "deepface_img1.jpg"
 
 CASE_CALLS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/cases/{id}", None),
