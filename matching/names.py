@@ -44,6 +44,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
@@ -316,23 +317,36 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
         if s < _SKELETON_SIM and len(qs[0]) >= 3 and qs[0] == cs[0] and qf[0][0] == cf[0][0]:
             s = _SKELETON_SIM
         return s - _COST_WEIGHT * (qc[0] + cc[0]), 0, 0
-    for j, fc in enumerate(cf):
-        for i, fq in enumerate(qf):
-            penalty = _COST_WEIGHT * (qc[i] + cc[j])
-            if 1.0 - penalty <= best:
-                continue
-            s = _form_sim(fq, fc)
-            if (
-                s < _SKELETON_SIM
-                and both_latin
-                and len(qs[i]) >= 3
-                and qs[i] == cs[j]
-                and fq[0] == fc[0]
+    if len(qf) * len(cf) > 6:
+        # many readings: let rapidfuzz pick the few nearest of the longer list in C
+        swap = (len(cf), cf) < (len(qf), qf)  # iterate the shorter list, either way round
+        outer, inner = (cf, qf) if swap else (qf, cf)
+        oc, ic = (cc, qc) if swap else (qc, cc)
+        for a, fa in enumerate(outer):
+            for fb, _score, b in process.extract(
+                fa, inner, scorer=JaroWinkler.similarity, limit=_NEAREST
             ):
-                s = _SKELETON_SIM
-            s -= penalty
-            if s > best:
-                best, bi, bj = s, i, j
+                s = _form_sim(fa, fb) - _COST_WEIGHT * (oc[a] + ic[b])
+                if s > best:
+                    best, bi, bj = (s, b, a) if swap else (s, a, b)
+    else:
+        for j, fc in enumerate(cf):
+            for i, fq in enumerate(qf):
+                penalty = _COST_WEIGHT * (qc[i] + cc[j])
+                if 1.0 - penalty <= best:
+                    continue
+                s = _form_sim(fq, fc)
+                if (
+                    s < _SKELETON_SIM
+                    and both_latin
+                    and len(qs[i]) >= 3
+                    and qs[i] == cs[j]
+                    and fq[0] == fc[0]
+                ):
+                    s = _SKELETON_SIM
+                s -= penalty
+                if s > best:
+                    best, bi, bj = s, i, j
     if best >= _CHANNEL_GATE and q.native != c.native and (q.channel or c.channel):
         # the forward probability of the Latin spelling under the learned model ranks
         # far better than string similarity to a few readings (bench/xscript_names.py);
@@ -345,6 +359,7 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
 
 
 _CHANNEL_GATE = 0.6
+_NEAREST = 4  # readings of a part looked at closely, by Jaro–Winkler
 _CHANNEL_MIX = 0.3
 _CHANNEL_SCALE = 4.0
 _CHANNEL_STRETCH = 0.35
