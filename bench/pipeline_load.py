@@ -22,28 +22,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gallery import DEFAULT_DATA, load_tokens, people, query_for  # noqa: E402
+from bench.harness import start as start_stack  # noqa: E402
 from matching import build_profile, search_keys  # noqa: E402
-from service.cli import bootstrap_admin  # noqa: E402
 from service.db import Principal, set_context  # noqa: E402
-from service.embedded import EmbeddedBroker, start_postgres  # noqa: E402
-from service.migrate import app_url, migrate  # noqa: E402
+from service.migrate import app_url  # noqa: E402
 from service.pipeline import BLOCK_LIMIT, BLOCK_PER_KEY, key_weight  # noqa: E402
 from service.repositories import pipeline as repo  # noqa: E402
 
@@ -51,18 +47,6 @@ from service.repositories import pipeline as repo  # noqa: E402
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code in (200, 503):
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def main() -> None:
@@ -77,49 +61,14 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "pipeline-home")
     args = parser.parse_args()
 
-    args.home.mkdir(parents=True, exist_ok=True)
-    owner = start_postgres(args.home)
-    migrate(owner)
-    broker = EmbeddedBroker(args.home)
-    env = {
-        **os.environ,
-        "TESSERA_DATABASE_URL": owner,
-        "TESSERA_APP_DATABASE_URL": app_url(owner),
-        "TESSERA_BROKER_URL": broker.url,
-        "TESSERA_MAX_BODY_BYTES": str(64 << 20),
-    }
-    logs = args.home / "logs"
-    logs.mkdir(exist_ok=True)
-    api = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "api", "--port", str(args.port)],
-        env=env,
-        stdout=(logs / "api.log").open("ab"),
-        stderr=subprocess.STDOUT,
-    )
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"],
-            env=env,
-            stdout=(logs / f"worker{i}.log").open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-        for i in range(args.workers)
-    ]
-    base = f"http://127.0.0.1:{args.port}"
+    stack = start_stack(args.home, port=args.port, workers=args.workers)
+    owner = stack.owner_url
     figures: dict[str, Any] = {"n": args.n}
     try:
-        wait_http(base + "/v1/health")
-        client = httpx.Client(base_url=base, timeout=120)
-        admin = {"Authorization": f"Bearer {bootstrap_admin(owner, 'bench')}"}
-        suffix = f"{args.n}-{args.seed}-{int(time.time())}"
-        office = client.post(
-            "/v1/agencies", headers=admin, json={"name": f"Bench office {suffix}", "country": "DEU"}
-        ).json()
-        consulate = client.post(
-            "/v1/agencies",
-            headers=admin,
-            json={"name": f"Bench consulate {suffix}", "country": "FRA"},
-        ).json()
+        client = stack.client()
+        admin = stack.admin_headers()
+        office = stack.agency(client, admin, "Bench office")
+        consulate = stack.agency(client, admin, "Bench consulate")
         client.post(
             "/v1/sharing-agreements",
             headers=admin,
@@ -129,17 +78,10 @@ def main() -> None:
                 "purpose": "benchmark",
             },
         ).raise_for_status()
-
-        def user(agency: dict[str, Any], role: str) -> tuple[dict[str, str], UUID]:
-            made = client.post(
-                "/v1/users",
-                headers=admin,
-                json={"agency_id": agency["id"], "name": f"bench {role}", "role": role},
-            ).json()
-            return {"Authorization": f"Bearer {made['token']}"}, UUID(made["id"])
-
-        caseworker, caseworker_id = user(office, "caseworker")
-        partner, _ = user(consulate, "partner")
+        caseworker, caseworker_id_text = stack.user(client, admin, office["id"], "caseworker")
+        caseworker_id = UUID(caseworker_id_text)
+        partner, _ = stack.user(client, admin, consulate["id"], "partner")
+        suffix = f"{args.n}-{args.seed}-{int(time.time())}"
         tokens = load_tokens(args.data)
         everyone = list(people(tokens, args.n, args.seed))
 
@@ -259,14 +201,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        for process in [api, *workers]:
-            process.terminate()
-        for process in [api, *workers]:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        broker.stop()
+        stack.stop()
     print(json.dumps(figures))
 
 

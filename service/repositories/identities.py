@@ -47,14 +47,22 @@ def upsert_many(
     """
     if not rows:
         return [], 0
+    # COPY cannot write a table under row-level security, but it can fill a temporary
+    # table of this session; one INSERT ... SELECT then applies the policies.
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS identities_in (external_id text, person jsonb) "
+        "ON COMMIT DELETE ROWS"
+    )
+    with conn.cursor().copy("COPY identities_in (external_id, person) FROM STDIN") as copy:
+        for external_id, person in rows:
+            copy.write_row((external_id, json.dumps(person, ensure_ascii=False)))
     written = conn.execute(
         """INSERT INTO identities (external_id, person, created_by)
-           SELECT t.external_id, t.person, %s
-           FROM unnest(%s::text[], %s::jsonb[]) AS t(external_id, person)
+           SELECT t.external_id, t.person, %s FROM identities_in t
            ON CONFLICT (agency_id, external_id) DO UPDATE
               SET person = EXCLUDED.person, updated_at = now()
               WHERE identities.person IS DISTINCT FROM EXCLUDED.person
            RETURNING id, (xmax = 0)""",
-        (created_by, [r[0] for r in rows], [json.dumps(r[1], ensure_ascii=False) for r in rows]),
+        (created_by,),
     ).fetchall()
     return [row[0] for row in written], sum(1 for row in written if row[1])
