@@ -41,10 +41,8 @@ from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from faces import DEFAULT_DATA, analyse, pair_distances, pin_one_core, read_labels  # noqa: E402
-
+from bench.faces import DEFAULT_DATA, analyse, pair_distances, pin_one_core, read_labels  # noqa: E402
 from matching import faces  # noqa: E402
 
 LEVELS = ("strong", "close", "far", "different")
