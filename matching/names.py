@@ -558,20 +558,34 @@ def _phonetic(form: str) -> str:
         return ""
 
 
-def name_keys(names: NameSet, *, per_part: int = 2) -> frozenset[str]:
-    """Blocking keys for candidate search: ``tr:`` Latin forms, ``sk:`` consonant
-    skeletons, ``ph:`` phonetic codes, for the best ``per_part`` readings of each part.
+def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
+    """Blocking keys for candidate search, per name part and reading:
+
+    * ``tr:<form>`` a Latin form (the best three readings of a native part), for
+      equality and pg_trgm similarity;
+    * ``sk:<skeleton>`` its consonant skeleton (vowels and doubling dropped);
+    * ``s3:<first three skeleton letters>`` a coarse prefix of the skeleton;
+    * ``ph:<metaphone>`` its phonetic code.
+
+    Skeleton, prefix and phonetic keys come from the best ``per_part`` readings of a
+    native part; they collapse the spelling variants, so a person has tens of keys.
+
+    >>> sorted(name_keys(build_name_set(["Ahmed"])))
+    ['ph:amt', 's3:hmd', 'sk:hmd', 'tr:ahmed']
     """
     keys: set[str] = set()
     for reading in names.readings:
         for part in reading.parts:
-            for form in part.forms[: per_part if part.native else 1]:
+            n = per_part if part.native else len(part.forms)
+            for rank, form in enumerate(part.forms[:n]):
                 if len(form) < 2:
                     continue
-                keys.add("tr:" + form)
+                if rank < 3:
+                    keys.add("tr:" + form)
                 sk = skeleton(form)
                 if len(sk) >= 2:
                     keys.add("sk:" + sk)
+                    keys.add("s3:" + sk[:3])
                 ph = _phonetic(form)
                 if len(ph) >= 2:
                     keys.add("ph:" + ph)
