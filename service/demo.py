@@ -10,6 +10,8 @@ import psycopg
 from service import audit
 from service.db import Principal, set_context
 from service.repositories import admin as repo
+from service.repositories import cases, identities
+from service.repositories.pipeline import enqueue
 from service.security import issue_token
 
 DEMO_AGENCY = "Demo Identification Office"
@@ -36,6 +38,7 @@ def load_demo(owner_url: str) -> dict[str, str]:
             ("auditor", office, "Demo auditor", "auditor"),
             ("partner", partner, "Demo partner officer", "partner"),
         ]
+        ids: dict[str, UUID] = {}
         for label, agency_id, name, role in users:
             issued = issue_token()
             user_id = repo.insert_user(
@@ -55,4 +58,247 @@ def load_demo(owner_url: str) -> dict[str, str]:
                 details={"role": role},
             )
             tokens[label] = issued.token
+            ids[label] = user_id
+        shared = conn.execute(
+            "SELECT 1 FROM sharing_agreements WHERE owner_agency_id = %s "
+            "AND partner_agency_id = %s",
+            (office, partner),
+        ).fetchone()
+        if shared is None:
+            repo.insert_sharing_agreement(
+                conn,
+                owner_agency_id=office,
+                partner_agency_id=partner,
+                purpose="readmission identification (demo)",
+                expires_at=None,
+                created_by=ids["admin"],
+            )
+        _gallery_and_case(conn, office, ids["caseworker"])
     return tokens
+
+
+# A small gallery across scripts and romanisations; the demo case 王小明 should find
+# REG-CN-0001 as a strong candidate.
+GALLERY: list[dict[str, Any]] = [
+    {
+        "external_id": "REG-CN-0001",
+        "names": [
+            {"full": "Wang Xiaoming", "given": "Xiaoming", "family": "Wang"},
+            {"full": "Wong Siu Ming", "kind": "alias"},
+        ],
+        "birth_date": "1990-05-17",
+        "sex": "M",
+        "nationality": ["CHN"],
+        "birth_place": {"name": "Fuqing", "country": "CHN"},
+        "documents": [{"type": "passport", "number": "E12345678", "issuer": "CHN"}],
+    },
+    {
+        "external_id": "REG-CN-0002",
+        "names": ["Wang Xiaohong"],
+        "birth_date": "1992-11-30",
+        "sex": "F",
+        "nationality": ["CHN"],
+    },
+    {
+        "external_id": "REG-CN-0003",
+        "names": ["Wang Ming"],
+        "birth_date": "1990",
+        "sex": "M",
+        "nationality": ["CHN"],
+    },
+    {
+        "external_id": "REG-CN-0004",
+        "names": ["Li Wei"],
+        "birth_date": "1985-03-02",
+        "sex": "M",
+        "nationality": ["CHN"],
+    },
+    {
+        "external_id": "REG-CN-0005",
+        "names": ["Zhang San"],
+        "birth_date": "1979-01-01",
+        "sex": "M",
+        "nationality": ["CHN"],
+    },
+    {
+        "external_id": "REG-TW-0001",
+        "names": ["Chang Hsiao-ming"],
+        "birth_date": "1988-07-07",
+        "sex": "M",
+        "nationality": ["TWN"],
+    },
+    {
+        "external_id": "REG-SY-0001",
+        "names": [
+            {"full": "Mohammed Al-Hassan", "given": "Mohammed", "family": "Al-Hassan"},
+            {"full": "محمد الحسن", "kind": "alias"},
+        ],
+        "birth_date": "1993-01-01",
+        "sex": "M",
+        "nationality": ["SYR"],
+        "birth_place": {"name": "Aleppo", "country": "SYR"},
+    },
+    {
+        "external_id": "REG-SY-0002",
+        "names": ["Mohamad Hassan"],
+        "birth_date": "1987-06-12",
+        "sex": "M",
+        "nationality": ["SYR"],
+    },
+    {
+        "external_id": "REG-IQ-0001",
+        "names": ["Ahmed Abdullah Karim"],
+        "birth_date": "1991",
+        "sex": "M",
+        "nationality": ["IRQ"],
+    },
+    {
+        "external_id": "REG-EG-0001",
+        "names": ["Fatima Mahmoud"],
+        "birth_date": "1996-09-21",
+        "sex": "F",
+        "nationality": ["EGY"],
+    },
+    {
+        "external_id": "REG-MA-0001",
+        "names": ["Youssef Benali"],
+        "birth_date": "1998-02-14",
+        "sex": "M",
+        "nationality": ["MAR"],
+    },
+    {
+        "external_id": "REG-AF-0001",
+        "names": ["Abdul Rahman Noori"],
+        "birth_date": "2001",
+        "sex": "M",
+        "nationality": ["AFG"],
+        "languages": ["prs"],
+    },
+    {
+        "external_id": "REG-RU-0001",
+        "names": [
+            {"full": "Sergei Ivanov", "given": "Sergei", "family": "Ivanov"},
+            {"full": "Сергей Иванов", "kind": "alias"},
+        ],
+        "birth_date": "1984-10-03",
+        "sex": "M",
+        "nationality": ["RUS"],
+    },
+    {
+        "external_id": "REG-UA-0001",
+        "names": ["Olena Kovalenko"],
+        "birth_date": "1990-12-24",
+        "sex": "F",
+        "nationality": ["UKR"],
+    },
+    {
+        "external_id": "REG-GE-0001",
+        "names": ["Giorgi Beridze"],
+        "birth_date": "1986-05-05",
+        "sex": "M",
+        "nationality": ["GEO"],
+    },
+    {
+        "external_id": "REG-KR-0001",
+        "names": ["Kim Min-jun"],
+        "birth_date": "1995-04-11",
+        "sex": "M",
+        "nationality": ["KOR"],
+    },
+    {
+        "external_id": "REG-KR-0002",
+        "names": ["Park Ji-woo"],
+        "birth_date": "1997-08-30",
+        "sex": "F",
+        "nationality": ["KOR"],
+    },
+    {
+        "external_id": "REG-JP-0001",
+        "names": ["Tanaka Hiroshi"],
+        "birth_date": "1975-11-11",
+        "sex": "M",
+        "nationality": ["JPN"],
+    },
+    {
+        "external_id": "REG-IL-0001",
+        "names": ["Yosef Cohen"],
+        "birth_date": "1982-03-15",
+        "sex": "M",
+        "nationality": ["ISR"],
+    },
+    {
+        "external_id": "REG-ER-0001",
+        "names": ["Tesfay Gebremedhin Haile"],
+        "birth_date": "1999",
+        "sex": "M",
+        "nationality": ["ERI"],
+        "languages": ["tir"],
+    },
+    {
+        "external_id": "REG-ER-0002",
+        "names": ["Senait Tesfamariam"],
+        "birth_date": "2000-01-01",
+        "sex": "F",
+        "nationality": ["ERI"],
+    },
+    {
+        "external_id": "REG-PK-0001",
+        "names": ["Muhammad Imran Khan"],
+        "birth_date": "1989-07-19",
+        "sex": "M",
+        "nationality": ["PAK"],
+    },
+    {
+        "external_id": "REG-LK-0001",
+        "names": ["Nimal Perera"],
+        "birth_date": "1980-02-02",
+        "sex": "M",
+        "nationality": ["LKA"],
+    },
+    {
+        "external_id": "REG-AL-0001",
+        "names": ["Arben Hoxha"],
+        "birth_date": "1994-06-06",
+        "sex": "M",
+        "nationality": ["ALB"],
+    },
+    {
+        "external_id": "REG-NG-0001",
+        "names": ["Chinedu Okafor"],
+        "birth_date": "1993-12-01",
+        "sex": "M",
+        "nationality": ["NGA"],
+    },
+]
+
+DEMO_CASE: dict[str, Any] = {
+    "reference": "DEMO-0001",
+    "subject": {"names": ["王小明"], "birth_date": "1990-05-17", "sex": "M", "languages": ["cmn"]},
+}
+
+
+def _gallery_and_case(
+    conn: psycopg.Connection[tuple[Any, ...]], office: UUID, caseworker: UUID
+) -> None:
+    """Load the gallery and the demo case once; queue the gallery's indexing."""
+    set_context(conn, Principal(user_id=caseworker, agency_id=office, role="caseworker"))
+    rows = [(p["external_id"], {k: v for k, v in p.items() if k != "external_id"}) for p in GALLERY]
+    written, _ = identities.upsert_many(conn, rows, caseworker)
+    if written:
+        enqueue(conn, office, "index_subjects", {"ids": [str(i) for i in written]})
+    if (
+        cases.insert_case(
+            conn,
+            reference=DEMO_CASE["reference"],
+            subject=DEMO_CASE["subject"],
+            created_by=caseworker,
+        )
+        is not None
+    ):
+        audit.append(
+            conn,
+            None,
+            "demo.case.create",
+            object_type="case",
+            details={"reference": DEMO_CASE["reference"]},
+        )
