@@ -34,6 +34,14 @@ shape of a feature in ``algorithm-<version>.json`` (``levels: {level: {m, u, n_m
 n_random}}``). Scoring must keep ``missing`` at weight 0 and cap the face weight at
 ``feature["max_weight"]``: a face-only hit without name or date support must never
 reach the ``strong`` band on its own.
+
+Quality refusals (:class:`QualityReport`, ``report.as_dict()`` to store) carry stable
+codes: ``face_not_found``, ``multiple_faces``, ``face_too_small``,
+``image_too_blurred``, ``image_too_dark``, ``image_overexposed``,
+``face_not_frontal``; decoding refusals (:class:`ImageRefused`) ``image_too_large``,
+``image_too_many_pixels``, ``not_an_image``, ``image_corrupt``,
+``unsupported_image_format``. Every function is safe to call from several threads
+(dlib's networks run one at a time per process).
 """
 
 from __future__ import annotations
