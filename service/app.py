@@ -11,7 +11,16 @@ from service import errors
 from service.db import open_pool
 from service.middleware import RequestGuard
 from service.migrate import app_url
-from service.routers import admin, audit, cases, health, identities, matching, partner
+from service.routers import (
+    admin,
+    audit,
+    cases,
+    evidence,
+    health,
+    identities,
+    matching,
+    partner,
+)
 from service.settings import Settings, get_settings
 
 
@@ -50,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         audit.router,
         cases.router,
+        evidence.router,
         identities.router,
         matching.router,
         partner.router,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from service.settings import Settings
+
 
 @dataclass(frozen=True, slots=True)
 class Sealed:
@@ -24,6 +26,8 @@ class Sealed:
 
 
 class KeyRing:
+    """Named AES-256 keys; ``current`` seals, any of them opens what it sealed."""
+
     def __init__(self, keys: dict[str, bytes], current: str) -> None:
         if current not in keys:
             raise ValueError("the current key is not in the key ring")
@@ -63,6 +67,14 @@ class KeyRing:
         return Sealed(self.current, nonce, ciphertext)
 
     def open(self, sealed: Sealed, *, associated: bytes) -> bytes:
+        """The plaintext; raises ``cryptography.exceptions.InvalidTag`` if tampered with."""
         return AESGCM(self._keys[sealed.key_id]).decrypt(
             sealed.nonce, sealed.ciphertext, associated
         )
+
+
+def evidence_key_ring(settings: Settings) -> KeyRing:
+    """The ring from ``TESSERA_EVIDENCE_KEYS``, else from ``<home>/evidence-keys``."""
+    if settings.evidence_keys:
+        return KeyRing.parse(settings.evidence_keys)
+    return KeyRing.from_file(settings.home / "evidence-keys")

@@ -100,6 +100,7 @@ _FIELD_CODES = {
     "sex": "invalid_sex",
     "names": "invalid_name",
     "mrz": "invalid_mrz",
+    "confidence": "invalid_confidence",
 }
 
 

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from service.settings import Settings
 from tests.conftest import AgencyUsers, auth
 
 
@@ -136,7 +137,7 @@ def test_an_out_of_range_confidence_is_refused(
         headers=auth(agency.caseworker),
     )
     assert response.status_code == 422
-    assert response.json()["code"] == "invalid_input"
+    assert response.json()["code"] == "invalid_confidence"
     assert owner_conn.execute(
         "SELECT count(*) FROM evidence WHERE case_id = %s", (case["id"],)
     ).fetchone() == (0,)
@@ -168,3 +169,111 @@ def test_an_unknown_path_is_a_problem_json_404(client: TestClient, agency: Agenc
     response = client.get("/v1/nothing-here", headers=auth(agency.caseworker))
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code"),
+    [
+        ("documents", {"type": "passport", "issuer": "XYZ"}, "invalid_country"),
+        ("documents", {"type": "passport", "nationality": "DE"}, "invalid_country"),
+        ("documents", {"type": "passport", "birth_date": "1990-02-30"}, "invalid_birth_date"),
+        ("documents", {"type": "visa"}, "invalid_input"),
+        ("documents", {"type": "passport", "mrz": ["P<UTO", "L898"]}, "invalid_mrz"),
+        ("documents", {"type": "passport", "colour": "red"}, "unknown_field"),
+        ("interviews", {"claims": {"names": ["A"], "birth_date": "2999"}}, "invalid_birth_date"),
+        ("interviews", {"claims": {"names": ["A"], "languages": ["xx"]}}, "invalid_language"),
+        ("interviews", {"notes": "no claims"}, "missing_field"),
+        ("language-tests", {"language": "zz9", "confidence": 0.5}, "invalid_language"),
+        ("language-tests", {"language": "ara", "confidence": -0.1}, "invalid_confidence"),
+        ("language-tests", {"language": "ara", "confidence": "high"}, "invalid_confidence"),
+        ("language-tests", {"language": "ara", "confidence": 0.5, "x": 1}, "unknown_field"),
+        (
+            "language-tests",
+            {"language": "ara", "confidence": 0.5, "supersedes": "1"},
+            "invalid_input",
+        ),
+    ],
+)
+def test_bad_evidence_is_refused_and_nothing_is_stored(
+    client: TestClient,
+    agency: AgencyUsers,
+    owner_conn: psycopg.Connection[Any],
+    path: str,
+    body: dict[str, Any],
+    code: str,
+) -> None:
+    case = client.post(
+        "/v1/cases",
+        json={"reference": "BAD-EVIDENCE", "subject": {"names": ["A"]}},
+        headers=auth(agency.caseworker),
+    ).json()
+    response = client.post(
+        f"/v1/cases/{case['id']}/evidence/{path}", json=body, headers=auth(agency.caseworker)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code
+    assert owner_conn.execute(
+        "SELECT count(*) FROM evidence WHERE case_id = %s", (case["id"],)
+    ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (
+            b'{"external_id": "I-1", "names": ["A"], "birth_date": "1990-02-30"}',
+            "invalid_birth_date",
+        ),
+        (b'{"external_id": "I-1", "names": ["A"], "nationality": ["ZZZ"]}', "invalid_country"),
+        (b'{"external_id": "I-1", "names": ["A"], "height": 180}', "unknown_field"),
+        (b'{"external_id": "I-1", "names": ["A"]', "malformed_json"),
+        (b'{"external_id": "I-1", "names": ["\\udc00"]}', "invalid_encoding"),
+    ],
+)
+def test_a_bad_identity_is_refused_and_nothing_is_stored(
+    client: TestClient,
+    agency: AgencyUsers,
+    owner_conn: psycopg.Connection[Any],
+    content: bytes,
+    code: str,
+) -> None:
+    before = _count(owner_conn, agency)
+    response = _post(client, agency, "/v1/identities", content)
+    assert 400 <= response.status_code < 500
+    assert response.json()["code"] == code
+    assert _count(owner_conn, agency) == before
+
+
+def test_a_bulk_body_that_is_not_ndjson_is_refused(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    before = _count(owner_conn, agency)
+    response = _post(
+        client,
+        agency,
+        "/v1/identities/bulk",
+        b'{"external_id": "A", "names": ["A"]}',
+        "application/json",
+    )
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert _count(owner_conn, agency) == before
+
+
+def test_a_bulk_body_over_its_limit_is_refused(
+    client: TestClient,
+    agency: AgencyUsers,
+    settings: Settings,
+    owner_conn: psycopg.Connection[Any],
+) -> None:
+    before = _count(owner_conn, agency)
+    line = b'{"external_id": "BIG", "names": ["A"]}\n'
+    body = line * (settings.max_bulk_bytes // len(line) + 1)
+    response = _post(client, agency, "/v1/identities/bulk", body, "application/x-ndjson")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+    assert _count(owner_conn, agency) == before
+
+
+def test_the_bulk_limit_is_larger_than_the_json_limit(settings: Settings) -> None:
+    assert settings.max_bulk_bytes >= 64 * 1024 * 1024 > settings.max_body_bytes
