@@ -7,6 +7,8 @@ from uuid import UUID
 
 import psycopg
 
+from schemas.cases import CaseCreate
+from schemas.identities import IdentityCreate
 from service import audit
 from service.db import Principal, set_context
 from service.repositories import admin as repo
@@ -186,7 +188,10 @@ GALLERY: list[dict[str, Any]] = [
     },
     {
         "external_id": "REG-UA-0001",
-        "names": ["Olena Kovalenko"],
+        "names": [
+            {"full": "Olena Kovalenko", "given": "Olena", "family": "Kovalenko"},
+            {"full": "Олена Коваленко", "kind": "alias"},
+        ],
         "birth_date": "1990-12-24",
         "sex": "F",
         "nationality": ["UKR"],
@@ -200,28 +205,40 @@ GALLERY: list[dict[str, Any]] = [
     },
     {
         "external_id": "REG-KR-0001",
-        "names": ["Kim Min-jun"],
+        "names": [
+            {"full": "Kim Min-jun", "given": "Min-jun", "family": "Kim"},
+            {"full": "김민준", "kind": "alias"},
+        ],
         "birth_date": "1995-04-11",
         "sex": "M",
         "nationality": ["KOR"],
     },
     {
         "external_id": "REG-KR-0002",
-        "names": ["Park Ji-woo"],
+        "names": [
+            {"full": "Park Ji-woo", "given": "Ji-woo", "family": "Park"},
+            {"full": "박지우", "kind": "alias"},
+        ],
         "birth_date": "1997-08-30",
         "sex": "F",
         "nationality": ["KOR"],
     },
     {
         "external_id": "REG-JP-0001",
-        "names": ["Tanaka Hiroshi"],
+        "names": [
+            {"full": "Tanaka Hiroshi", "given": "Hiroshi", "family": "Tanaka"},
+            {"full": "田中博", "kind": "alias"},
+        ],
         "birth_date": "1975-11-11",
         "sex": "M",
         "nationality": ["JPN"],
     },
     {
         "external_id": "REG-IL-0001",
-        "names": ["Yosef Cohen"],
+        "names": [
+            {"full": "Yosef Cohen", "given": "Yosef", "family": "Cohen"},
+            {"full": "יוסף כהן", "kind": "alias"},
+        ],
         "birth_date": "1982-03-15",
         "sex": "M",
         "nationality": ["ISR"],
@@ -263,6 +280,47 @@ GALLERY: list[dict[str, Any]] = [
         "nationality": ["ALB"],
     },
     {
+        "external_id": "REG-RU-0002",
+        "names": ["Natalya Smirnova", {"full": "Natalia Smirnowa", "kind": "alias"}],
+        "birth_date": "1991-02-28",
+        "sex": "F",
+        "nationality": ["RUS"],
+        "languages": ["rus"],
+    },
+    {
+        "external_id": "REG-KR-0003",
+        "names": ["Lee Seo-yeon", {"full": "이서연", "kind": "alias"}],
+        "birth_date": "1993",
+        "sex": "F",
+        "nationality": ["KOR"],
+    },
+    {
+        "external_id": "REG-IL-0002",
+        "names": ["Miriam Levi", {"full": "מרים לוי", "kind": "alias"}],
+        "birth_date": "1988-09-09",
+        "sex": "F",
+        "nationality": ["ISR"],
+    },
+    {
+        "external_id": "REG-SD-0001",
+        "names": [
+            {"full": "Omar Abdelrahman Ibrahim", "given": "Omar", "family": "Ibrahim"},
+            {"full": "عمر عبد الرحمن إبراهيم", "kind": "alias"},
+        ],
+        "birth_date_range": {"from": "1995", "to": "1999"},
+        "sex": "M",
+        "nationality": ["SDN"],
+        "languages": ["apd"],
+    },
+    {
+        "external_id": "REG-CN-0006",
+        "names": ["Chen Jing", {"full": "陈静", "kind": "alias"}],
+        "birth_date": "1994-03-08",
+        "sex": "F",
+        "nationality": ["CHN"],
+        "birth_place": {"name": "Wenzhou", "country": "CHN"},
+    },
+    {
         "external_id": "REG-NG-0001",
         "names": ["Chinedu Okafor"],
         "birth_date": "1993-12-01",
@@ -282,23 +340,18 @@ def _gallery_and_case(
 ) -> None:
     """Load the gallery and the demo case once; queue the gallery's indexing."""
     set_context(conn, Principal(user_id=caseworker, agency_id=office, role="caseworker"))
-    rows = [(p["external_id"], {k: v for k, v in p.items() if k != "external_id"}) for p in GALLERY]
+    # Through the API's own models, so the demo stores exactly what an import would.
+    records = [IdentityCreate.model_validate(p) for p in GALLERY]
+    rows = [(r.external_id or "", r.person()) for r in records]
     written, _ = identities.upsert_many(conn, rows, caseworker)
     if written:
         enqueue(conn, office, "index_subjects", {"ids": [str(i) for i in written]})
-    if (
-        cases.insert_case(
-            conn,
-            reference=DEMO_CASE["reference"],
-            subject=DEMO_CASE["subject"],
-            created_by=caseworker,
-        )
-        is not None
-    ):
-        audit.append(
-            conn,
-            None,
-            "demo.case.create",
-            object_type="case",
-            details={"reference": DEMO_CASE["reference"]},
-        )
+    demo_case = CaseCreate.model_validate(DEMO_CASE)
+    created = cases.insert_case(
+        conn,
+        reference=demo_case.reference,
+        subject=demo_case.subject.stored(),
+        created_by=caseworker,
+    )
+    if created is not None:
+        audit.append(conn, None, "demo.case.create", object_type="case", object_id=created.id)
