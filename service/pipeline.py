@@ -115,6 +115,34 @@ def find_candidates(
     return scored[:limit], timings, len(blocked)
 
 
+def profile_row(
+    *,
+    subject_id: UUID,
+    subject_kind: str,
+    agency_id: UUID,
+    ref: str | None,
+    person: Mapping[str, Any],
+) -> repo.ProfileRow:
+    """What is stored for one case or identity record: its person, keys and digest."""
+    profile = build_profile(person)
+    keys = tuple(key for key in search_keys(profile) if _KEY_SEPARATOR not in key)
+    return repo.ProfileRow(
+        subject_id=subject_id,
+        subject_kind=subject_kind,
+        agency_id=agency_id,
+        ref=ref,
+        person=person,
+        person_hash=person_hash(person),
+        name_text=" ".join(_name_strings(person))[:2000],
+        birth_year=profile.birth.year if profile.birth is not None else None,
+        keys=keys,
+        algorithm=ALGORITHM,
+    )
+
+
+_KEY_SEPARATOR = chr(31)
+
+
 def index_subject(
     conn: Conn,
     *,
@@ -125,21 +153,14 @@ def index_subject(
     person: Mapping[str, Any],
 ) -> bool:
     """Store the profile and keys of one case or identity record (no-op if current)."""
-    profile = build_profile(person)
-    birth_year = profile.birth.year if profile.birth is not None else None
-    return repo.upsert_profile(
-        conn,
+    row = profile_row(
         subject_id=subject_id,
         subject_kind=subject_kind,
         agency_id=agency_id,
         ref=ref,
         person=person,
-        person_hash=person_hash(person),
-        name_text=" ".join(_name_strings(person))[:2000],
-        birth_year=birth_year,
-        keys=search_keys(profile),
-        algorithm=ALGORITHM,
     )
+    return repo.upsert_profiles(conn, [row]) > 0
 
 
 def _name_strings(person: Mapping[str, Any]) -> list[str]:
@@ -155,17 +176,17 @@ def _name_strings(person: Mapping[str, Any]) -> list[str]:
 
 def index_identities(conn: Conn, ids: Sequence[UUID]) -> int:
     """(Re)build the profiles of identity records; returns how many changed."""
-    changed = 0
-    for identity_id, agency_id, external_id, person in repo.identities_by_id(conn, ids):
-        changed += index_subject(
-            conn,
+    rows = [
+        profile_row(
             subject_id=identity_id,
             subject_kind="identity",
             agency_id=agency_id,
             ref=external_id or str(identity_id),
             person=person,
         )
-    return changed
+        for identity_id, agency_id, external_id, person in repo.identities_by_id(conn, ids)
+    ]
+    return repo.upsert_profiles(conn, rows)
 
 
 def case_person(conn: Conn, case: repo.CaseFacts) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,26 +141,39 @@ class StoredProfile:
     person_hash: str
 
 
-def upsert_profile(
-    conn: Conn,
-    *,
-    subject_id: UUID,
-    subject_kind: str,
-    agency_id: UUID,
-    ref: str | None,
-    person: Mapping[str, Any],
-    person_hash: str,
-    name_text: str,
-    birth_year: int | None,
-    keys: Iterable[str],
-    algorithm: str,
-) -> bool:
-    """Store a profile and its keys; False when it was already current."""
-    key_list = sorted(set(keys))
-    row = conn.execute(
+@dataclass(frozen=True, slots=True)
+class ProfileRow:
+    """A profile ready to store: the merged person, its digest and its search keys."""
+
+    subject_id: UUID
+    subject_kind: str
+    agency_id: UUID
+    ref: str | None
+    person: Mapping[str, Any]
+    person_hash: str
+    name_text: str
+    birth_year: int | None
+    keys: tuple[str, ...]
+    algorithm: str
+
+
+_KEY_SEPARATOR = chr(31)
+
+
+def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
+    """Store profiles and their keys in a few set-based statements; unchanged profiles
+    (same content, same algorithm) are left alone. Returns how many changed."""
+    if not rows:
+        return 0
+    changed = conn.execute(
         """INSERT INTO match_profiles (subject_id, subject_kind, agency_id, ref, person,
                                        person_hash, name_text, birth_year, keys, algorithm)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           SELECT t.subject_id, t.subject_kind, t.agency_id, t.ref, t.person, t.person_hash,
+                  t.name_text, t.birth_year, string_to_array(t.keys, chr(31)), t.algorithm
+           FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::text[], %s::jsonb[],
+                       %s::text[], %s::text[], %s::int[], %s::text[], %s::text[])
+                AS t(subject_id, subject_kind, agency_id, ref, person, person_hash,
+                     name_text, birth_year, keys, algorithm)
            ON CONFLICT (subject_id) DO UPDATE
               SET ref = EXCLUDED.ref, person = EXCLUDED.person,
                   person_hash = EXCLUDED.person_hash, name_text = EXCLUDED.name_text,
@@ -170,30 +183,43 @@ def upsert_profile(
               WHERE match_profiles.person_hash IS DISTINCT FROM EXCLUDED.person_hash
                  OR match_profiles.algorithm IS DISTINCT FROM EXCLUDED.algorithm
                  OR match_profiles.ref IS DISTINCT FROM EXCLUDED.ref
-           RETURNING (xmax = 0) AS inserted""",
+           RETURNING subject_id""",
         (
-            subject_id,
-            subject_kind,
-            agency_id,
-            ref,
-            json.dumps(person, ensure_ascii=False),
-            person_hash,
-            name_text,
-            birth_year,
-            key_list,
-            algorithm,
+            [r.subject_id for r in rows],
+            [r.subject_kind for r in rows],
+            [r.agency_id for r in rows],
+            [r.ref for r in rows],
+            [json.dumps(r.person, ensure_ascii=False) for r in rows],
+            [r.person_hash for r in rows],
+            [r.name_text for r in rows],
+            [r.birth_year for r in rows],
+            # a 2-D array needs rows of equal length, so each row's keys travel joined by
+            # the unit separator (no key contains a control character)
+            [_KEY_SEPARATOR.join(sorted(set(r.keys))) for r in rows],
+            [r.algorithm for r in rows],
         ),
-    ).fetchone()
-    if row is None:
-        return False
-    if not row[0]:
-        conn.execute("DELETE FROM match_keys WHERE subject_id = %s", (subject_id,))
+    ).fetchall()
+    ids = {row[0] for row in changed}
+    if not ids:
+        return 0
+    conn.execute("DELETE FROM match_keys WHERE subject_id = ANY(%s)", (list(ids),))
+    postings = [
+        (k, r.subject_id, r.agency_id, r.subject_kind)
+        for r in rows
+        if r.subject_id in ids
+        for k in sorted(set(r.keys))
+    ]
     conn.execute(
         "INSERT INTO match_keys (key, subject_id, agency_id, subject_kind) "
-        "SELECT k, %s, %s, %s FROM unnest(%s::text[]) AS k",
-        (subject_id, agency_id, subject_kind, key_list),
+        "SELECT * FROM unnest(%s::text[], %s::uuid[], %s::uuid[], %s::text[])",
+        (
+            [p[0] for p in postings],
+            [p[1] for p in postings],
+            [p[2] for p in postings],
+            [p[3] for p in postings],
+        ),
     )
-    return True
+    return len(ids)
 
 
 def block(
