@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
@@ -61,34 +60,40 @@ def _partial_date(value: str) -> str:
     if match is None:
         raise ValueError(f"'{value}' is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = match.groups()
-    if not 1850 <= int(year) <= date.today().year:
+    today = date.today()
+    if not 1850 <= int(year) <= today.year:
         raise ValueError(f"year {year} is out of range")
     if month is not None and not 1 <= int(month) <= 12:
         raise ValueError(f"month {month} is out of range")
     if day is not None:
         try:
-            date(int(year), int(month), int(day))
+            day_date = date(int(year), int(month), int(day))
         except ValueError:
             raise ValueError(f"'{value}' is not a real calendar date") from None
-        if date(int(year), int(month), int(day)) > date.today():
+        if day_date > today:
             raise ValueError(f"'{value}' is in the future")
     return value
 
 
-def _text(value: str) -> str:
-    for char in value:
-        category = unicodedata.category(char)
-        if category == "Cc" and char not in "\t\n\r":
-            raise ValueError("text may not contain control characters")
-        if category == "Cs":
+# Unicode categories Cc (but tab and line breaks) and Cs, as one scan: bulk imports
+# validate every name, and a per-character loop was a tenth of their time.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_text(value: str) -> str:
+    """Refuse control characters (but tab and line breaks) and unpaired surrogates."""
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        if "\ud800" <= found.group() <= "\udfff":
             raise ValueError("text may not contain unpaired surrogates")
+        raise ValueError("text may not contain control characters")
     return value
 
 
 Country = Annotated[str, AfterValidator(_country)]
 Language = Annotated[str, AfterValidator(_language)]
 PartialDate = Annotated[str, AfterValidator(_partial_date)]
-Text = Annotated[str, AfterValidator(_text)]
+Text = Annotated[str, AfterValidator(check_text)]
 
 
 def plain(value: Any) -> Any:

@@ -22,9 +22,14 @@ class IdentityCreate(Person):
     external_id: ExternalId | None = None
 
     def person(self) -> dict[str, Any]:
+        """The person as stored, without the external id."""
         stored = self.stored()
         stored.pop("external_id", None)
         return stored
+
+    def person_json(self) -> str:
+        """``person()`` as JSON text, serialised in one pass (the bulk import's path)."""
+        return self.model_dump_json(by_alias=True, exclude_none=True, exclude={"external_id"})
 
 
 class IdentityRead(BaseModel):

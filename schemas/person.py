@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from schemas.common import Country, Language, PartialDate, StrictModel, Text
+from schemas.common import Country, Language, PartialDate, StrictModel, Text, check_text
 
-NameText = Annotated[Text, StringConstraints(min_length=1, max_length=300)]
+# Length first, inside pydantic-core; limits placed after a Python validator would run
+# in Python too, for every name of a bulk import.
+NameText = Annotated[
+    str, StringConstraints(min_length=1, max_length=300), AfterValidator(check_text)
+]
 
 
 class NameObject(StrictModel):
@@ -64,10 +68,11 @@ class Person(StrictModel):
     birth_date: PartialDate | None = None
     birth_date_range: DateRange | None = None
     sex: Literal["M", "F", "X"] | None = None
-    nationality: Annotated[list[Country], Field(max_length=10)] = []
+    # Factories, not ``= []``: pydantic deep-copies a mutable default for every instance.
+    nationality: Annotated[list[Country], Field(max_length=10, default_factory=list)]
     birth_place: BirthPlace | None = None
-    documents: Annotated[list[PersonDocument], Field(max_length=50)] = []
-    languages: Annotated[list[Language], Field(max_length=20)] = []
+    documents: Annotated[list[PersonDocument], Field(max_length=50, default_factory=list)]
+    languages: Annotated[list[Language], Field(max_length=20, default_factory=list)]
 
     def stored(self) -> dict[str, object]:
         """The person as stored and as handed to ``matching.build_profile``."""

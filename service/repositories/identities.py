@@ -39,11 +39,12 @@ def get_identity(conn: Conn, identity_id: UUID) -> IdentityRead | None:
 
 
 def upsert_many(
-    conn: Conn, rows: Sequence[tuple[str, Mapping[str, Any]]], created_by: UUID
+    conn: Conn, rows: Sequence[tuple[str, Mapping[str, Any] | str]], created_by: UUID
 ) -> tuple[list[UUID], int]:
     """Insert or update records by external id in one statement; unchanged ones are left.
 
-    Returns the ids written (new or changed) and how many of them were new.
+    A person is a mapping or its JSON text. Returns the ids written (new or changed)
+    and how many of them were new.
     """
     if not rows:
         return [], 0
@@ -55,10 +56,16 @@ def upsert_many(
     )
     with conn.cursor().copy("COPY identities_in (external_id, person) FROM STDIN") as copy:
         for external_id, person in rows:
-            copy.write_row((external_id, json.dumps(person, ensure_ascii=False)))
+            text = person if isinstance(person, str) else json.dumps(person, ensure_ascii=False)
+            copy.write_row((external_id, text))
+    # Unchanged records are dropped before the upsert: ON CONFLICT would lock (and so
+    # write) every existing row even when its WHERE then leaves it alone.
     written = conn.execute(
         """INSERT INTO identities (external_id, person, created_by)
            SELECT t.external_id, t.person, %s FROM identities_in t
+           WHERE NOT EXISTS (SELECT 1 FROM identities i
+                             WHERE i.agency_id = tessera_agency()
+                               AND i.external_id = t.external_id AND i.person = t.person)
            ON CONFLICT (agency_id, external_id) DO UPDATE
               SET person = EXCLUDED.person, updated_at = now()
               WHERE identities.person IS DISTINCT FROM EXCLUDED.person

@@ -64,7 +64,7 @@ def get_identity(identity_id: UUID, ctx: Caseworker) -> IdentityRead:
 _ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|\\u0000")
 
 
-def _parse_line(number: int, line: str) -> tuple[str, dict[str, Any]] | BulkRejection:
+def _parse_line(number: int, line: str) -> tuple[str, str] | BulkRejection:
     if _ESCAPE.search(line):
         try:
             refusal = check_json_strings(json.loads(line))
@@ -92,7 +92,7 @@ def _parse_line(number: int, line: str) -> tuple[str, dict[str, Any]] | BulkReje
         return BulkRejection(
             line=number, code="missing_external_id", detail="every line needs an external_id"
         )
-    return record.external_id, record.person()
+    return record.external_id, record.person_json()
 
 
 @router.post("/bulk")
@@ -104,7 +104,7 @@ def bulk_import(
     idempotent (unchanged records stay as they are); a bad line is reported with its
     number and code and never fails the rest."""
     text = body.decode("utf-8")
-    rows: list[tuple[str, dict[str, Any]]] = []
+    rows: list[tuple[str, str]] = []
     rejected: list[BulkRejection] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):

@@ -118,3 +118,84 @@ def test_new_records_are_queued_for_indexing_in_the_same_transaction(
         ).fetchall()
     }
     assert ids and ids <= queued
+
+
+def test_an_unchanged_reimport_touches_no_row(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    first = {"external_id": "SAME-1", "names": ["Olga Petrova"], "sex": "F", "birth_date": "1979"}
+    reordered = {
+        "birth_date": "1979",
+        "sex": "F",
+        "names": ["Olga Petrova"],
+        "external_id": "SAME-1",
+    }
+    _bulk(client, agency, [json.dumps(first)])
+    before = owner_conn.execute(
+        "SELECT xmin::text, updated_at FROM identities WHERE external_id = 'SAME-1'"
+    ).fetchone()
+    assert _bulk(client, agency, [json.dumps(reordered)])["unchanged"] == 1
+    after = owner_conn.execute(
+        "SELECT xmin::text, updated_at FROM identities WHERE external_id = 'SAME-1'"
+    ).fetchone()
+    assert after == before
+
+
+def test_a_changed_record_is_updated_in_place(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    _bulk(client, agency, [_line("CHG-1", "Old Spelling")])
+    assert (
+        _bulk(client, agency, [_line("CHG-1", "New Spelling", birth_date="1980")])["updated"] == 1
+    )
+    rows = owner_conn.execute(
+        "SELECT person FROM identities WHERE agency_id = %s AND external_id = 'CHG-1'",
+        (agency.id,),
+    ).fetchall()
+    assert [(r[0]["names"], r[0]["birth_date"]) for r in rows] == [(["New Spelling"], "1980")]
+
+
+def test_a_line_with_a_control_character_is_rejected(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    result = _bulk(client, agency, [_line("CTL-1", "Bell\u0007Name"), _line("CTL-2", "Fine")])
+    assert [(r["line"], r["code"]) for r in result["rejected"]] == [(1, "invalid_name")]
+    stored = owner_conn.execute(
+        "SELECT external_id FROM identities WHERE agency_id = %s AND external_id LIKE 'CTL-%%'",
+        (agency.id,),
+    ).fetchall()
+    assert stored == [("CTL-2",)]
+
+
+def test_a_bulk_import_is_audited_with_counts_not_names(
+    client: TestClient, agency: AgencyUsers
+) -> None:
+    _bulk(client, agency, [_line("AUD-1", "Zhanna Audited"), "{broken"])
+    events = client.get(
+        "/v1/audit/events?action=identity.bulk_import&limit=500", headers=auth(agency.auditor)
+    ).json()["items"]
+    assert events[-1]["details"] == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert "Zhanna" not in str(events) and "AUD-1" not in str(events)
+
+
+def test_reading_an_identity_needs_a_purpose(client: TestClient, agency: AgencyUsers) -> None:
+    record = client.post(
+        "/v1/identities",
+        json={"external_id": "PUR-1", "names": ["Purpose Needed"]},
+        headers=auth(agency.caseworker),
+    ).json()
+    refused = client.get(f"/v1/identities/{record['id']}", headers=auth(agency.caseworker, None))
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "purpose_required"
+    assert "Purpose Needed" not in refused.text
+
+
+def test_an_identity_without_external_id_is_accepted_singly(
+    client: TestClient, agency: AgencyUsers
+) -> None:
+    created = client.post(
+        "/v1/identities", json={"names": ["No Reference"]}, headers=auth(agency.caseworker)
+    )
+    assert created.status_code == 201
+    assert created.json()["external_id"] is None
+    assert set(created.json()) == {"id", "external_id", "person", "created_at", "updated_at"}
