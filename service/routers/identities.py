@@ -107,7 +107,9 @@ def bulk_import(
     rows: list[tuple[str, str]] = []
     rejected: list[BulkRejection] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # NDJSON lines end at "\n" only: str.splitlines() would also break inside a JSON
+    # string at U+2028, U+0085 and the like, and shift every later line number.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         parsed = _parse_line(number, line)

@@ -199,3 +199,18 @@ def test_an_identity_without_external_id_is_accepted_singly(
     assert created.status_code == 201
     assert created.json()["external_id"] is None
     assert set(created.json()) == {"id", "external_id", "person", "created_at", "updated_at"}
+
+
+def test_lines_end_only_at_newlines_so_line_numbers_stay_true(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    separated = _line("SEP-1", "Anna\u2028Maria")
+    assert "\u2028" in separated
+    result = _bulk(client, agency, [separated, "{broken", _line("SEP-2", "Crlf Ended") + "\r"])
+    assert result["created"] == 2
+    assert [(r["line"], r["code"]) for r in result["rejected"]] == [(2, "malformed_json")]
+    stored = owner_conn.execute(
+        "SELECT person->'names'->>0 FROM identities WHERE agency_id = %s AND external_id = 'SEP-1'",
+        (agency.id,),
+    ).fetchone()
+    assert stored == ("Anna\u2028Maria",)
