@@ -24,6 +24,7 @@ class EvidenceSummary(BaseModel):
     superseded: bool
     summary: dict[str, Any]
     checks: dict[str, Any]
+    erased_at: datetime | None = None
 
 
 DocumentType = Literal[
@@ -94,11 +95,24 @@ class EvidenceCreated(BaseModel):
     checks: dict[str, Any]
 
 
-class FaceImageAccepted(BaseModel):
-    """A photo stored (encrypted) and waiting for the face pipeline's quality gate."""
+class FaceImageCreated(BaseModel):
+    """A usable photo: stored encrypted with a thumbnail, its quality report and its face
+    embedding (the embedding itself never leaves the service)."""
 
     evidence_id: UUID
     case_id: UUID
-    status: Literal["face_pipeline_pending"]
+    status: Literal["usable"]
     byte_size: int
     content_type: str
+    quality: dict[str, Any]
+    model: str
+
+
+class EvidenceErased(BaseModel):
+    """An item erased: its tombstone stays on the case; its data and biometrics are gone."""
+
+    evidence_id: UUID
+    case_id: UUID
+    kind: EvidenceKind
+    erased_at: datetime
+    removed: list[str]

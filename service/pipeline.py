@@ -6,6 +6,7 @@ scoring happens here with ``matching`` on the few hundred candidates blocking re
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -13,7 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from matching import ALGORITHM, MatchResult, Profile, build_profile, score_pair, search_keys
+import numpy as np
+
+from matching import MatchResult, Profile, build_profile, score_pair, search_keys
+from matching.comparison import Comparison
+from matching.faces import compare_face_sets, load_face_config
+from matching.scoring import DEFAULT, extend_algorithm
 from service.db import Conn
 from service.profiles import merge_person, person_hash
 from service.repositories import pipeline as repo
@@ -23,6 +29,9 @@ BLOCK_LIMIT = 300
 MAX_CANDIDATES = 20
 MIN_MATCH_WEIGHT = -5.0
 INDEX_BATCH = 500
+#: Faces fetched per query face by nearest-neighbour search, and the HNSW search width.
+FACE_NEIGHBOURS = 50
+FACE_EF_SEARCH = 200
 
 # Rarer evidence says more: a shared document number outweighs many shared name keys,
 # a shared birth year alone says little.
@@ -32,6 +41,24 @@ _KEY_WEIGHTS = {"doc": 8.0, "by": 0.25, "yr": 0.25}
 def key_weight(key: str) -> float:
     """The blocking weight of a search key, by its kind (the prefix before ':')."""
     return _KEY_WEIGHTS.get(key.partition(":")[0], 1.0)
+
+
+def face_comparator(query: Profile, candidate: Profile) -> Comparison:
+    """Face: the closest pair of the two people's face embeddings, judged against the
+    calibrated distance thresholds; the detail states the distance and the threshold."""
+    return compare_face_sets(query.faces, candidate.faces)
+
+
+FACE_CONFIG = load_face_config()
+#: The service's algorithm: the name-and-attribute features plus the face, whose weight
+#: is capped so a face alone never makes a match strong. Profiles and runs record its id.
+MATCHER = extend_algorithm(
+    DEFAULT, FACE_CONFIG.raw["feature"], face_comparator, label=f"face-{FACE_CONFIG.version}"
+)
+ALGORITHM = MATCHER.id
+#: Face levels that put a candidate on the list whatever the rest of its score: a
+#: reviewer must see a close face even under different names.
+_FACE_KEEP = frozenset({"strong", "close"})
 
 
 class ProfileCache:
@@ -85,12 +112,17 @@ def find_candidates(
     conn: Conn,
     person: Mapping[str, Any],
     *,
+    faces: Sequence[Sequence[float]] = (),
     exclude: UUID | None = None,
     limit: int = MAX_CANDIDATES,
 ) -> tuple[list[Scored], dict[str, float], int]:
-    """Block in PostgreSQL, score here; best first. Also the timings and blocked count."""
+    """Block in PostgreSQL, score here; best first. Also the timings and blocked count.
+
+    Two routes fetch candidates: shared search keys, and (for each query face) the
+    nearest stored faces by pgvector. Both lists are scored alike.
+    """
     started = time.perf_counter()
-    query = build_profile(person)
+    query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
     keys = sorted(search_keys(query))
     profiled = time.perf_counter()
     blocked = repo.block(
@@ -101,10 +133,24 @@ def find_candidates(
         per_key=BLOCK_PER_KEY,
         limit=BLOCK_LIMIT,
     )
-    stored = repo.load_profiles(conn, [subject for subject, _ in blocked])
+    subjects = [subject for subject, _ in blocked]
+    far = FACE_CONFIG.threshold("far")
+    for vector in faces:
+        near = repo.nearest_faces(
+            conn, vector, exclude=exclude, k=FACE_NEIGHBOURS, ef_search=FACE_EF_SEARCH
+        )
+        # only faces that could score above 'different' are worth a candidate slot
+        subjects.extend(case_id for case_id, _, distance in near if distance < far)
+    subjects = list(dict.fromkeys(subjects))
+    stored = repo.load_profiles(conn, subjects)
+    # a query without a face scores every face as missing: no vectors need reading
+    stored_faces = repo.faces_of(conn, [s.subject_id for s in stored]) if faces else {}
     fetched = time.perf_counter()
-    scored = [Scored(s, score_pair(query, PROFILES.get(s))) for s in stored]
-    scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT]
+    scored = [
+        Scored(s, score_pair(query, _with_faces(s, stored_faces), algorithm=MATCHER))
+        for s in stored
+    ]
+    scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s)]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
     timings = {
@@ -112,7 +158,21 @@ def find_candidates(
         "block_ms": round((fetched - profiled) * 1000, 2),
         "score_ms": round((finished - fetched) * 1000, 2),
     }
-    return scored[:limit], timings, len(blocked)
+    return scored[:limit], timings, len(subjects)
+
+
+def _with_faces(stored: repo.StoredProfile, faces: Mapping[UUID, list[list[float]]]) -> Profile:
+    profile = PROFILES.get(stored)
+    vectors = faces.get(stored.subject_id)
+    if not vectors:
+        return profile
+    return dataclasses.replace(
+        profile, faces=tuple(np.asarray(v, dtype=np.float64) for v in vectors)
+    )
+
+
+def _face_kept(item: Scored) -> bool:
+    return any(f.feature == "face" and f.level in _FACE_KEEP for f in item.result.features)
 
 
 def profile_row(
@@ -195,6 +255,17 @@ def case_person(conn: Conn, case: repo.CaseFacts) -> dict[str, Any]:
     return merge_person(case.subject, evidence)
 
 
+def case_evidence_hash(conn: Conn, case: repo.CaseFacts) -> str:
+    """The evidence state a run answers for: the merged person and, when the case has
+    faces, which face images (a new or erased photo is a new state). A case without
+    faces keeps the digest it had before faces existed."""
+    person = case_person(conn, case)
+    face_ids = repo.face_evidence_ids(conn, case.id)
+    if not face_ids:
+        return person_hash(person)
+    return person_hash({"person": person, "faces": [str(i) for i in face_ids]})
+
+
 def run_match(conn: Conn, run: repo.Run) -> int:
     """Execute one match run inside the caller's transaction; returns the candidate count.
 
@@ -214,7 +285,8 @@ def run_match(conn: Conn, run: repo.Run) -> int:
         ref=case.reference,
         person=person,
     )
-    scored, timings, blocked = find_candidates(conn, person, exclude=case.id)
+    faces = list(repo.faces_of(conn, [case.id]).get(case.id, []))
+    scored, timings, blocked = find_candidates(conn, person, faces=faces, exclude=case.id)
     rows = []
     for rank, item in enumerate(scored, start=1):
         own = item.stored.agency_id == case.agency_id

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 15_728_640
+    max_image_pixels: int = 40_000_000
     pool_min_size: int = 1
     pool_max_size: int = 10
     audit_key_file: Path | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -56,7 +56,8 @@ def evidence_kind(conn: Conn, case_id: UUID, evidence_id: UUID) -> tuple[str, bo
 def evidence_of(conn: Conn, case_id: UUID) -> list[EvidenceSummary]:
     rows = conn.execute(
         """SELECT e.id, e.kind, e.created_at, e.supersedes,
-                  EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id), e.data, e.checks
+                  EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id), e.data, e.checks,
+                  e.erased_at
            FROM evidence e WHERE e.case_id = %s ORDER BY e.created_at, e.id""",
         (case_id,),
     ).fetchall()
@@ -69,6 +70,7 @@ def evidence_of(conn: Conn, case_id: UUID) -> list[EvidenceSummary]:
             superseded=r[4],
             summary=_summary(r[1], r[5]),
             checks=r[6],
+            erased_at=r[7],
         )
         for r in rows
     ]
@@ -98,7 +100,7 @@ def _summary(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
         }
     if kind == "language_test":
         return dict(data)
-    return {k: data[k] for k in ("status", "byte_size", "content_type") if k in data}
+    return {k: data[k] for k in ("status", "byte_size", "content_type", "quality") if k in data}
 
 
 def insert_face_image(
@@ -109,11 +111,76 @@ def insert_face_image(
     key_id: str,
     nonce: bytes,
     ciphertext: bytes,
+    thumb_nonce: bytes,
+    thumb_ciphertext: bytes,
     content_type: str,
     byte_size: int,
+    quality: Mapping[str, Any],
 ) -> None:
+    """The sealed original and thumbnail (one key, two nonces) and the quality report."""
     conn.execute(
         "INSERT INTO face_images (evidence_id, case_id, key_id, nonce, ciphertext, "
-        "content_type, byte_size) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (evidence_id, case_id, key_id, nonce, ciphertext, content_type, byte_size),
+        "thumb_nonce, thumb_ciphertext, content_type, byte_size, status, quality) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'usable', %s)",
+        (
+            evidence_id,
+            case_id,
+            key_id,
+            nonce,
+            ciphertext,
+            thumb_nonce,
+            thumb_ciphertext,
+            content_type,
+            byte_size,
+            json.dumps(quality),
+        ),
     )
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    """pgvector's text form, ``[x,y,...]``: sent as a parameter and cast, never inlined."""
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def insert_face_embedding(
+    conn: Conn, *, evidence_id: UUID, case_id: UUID, embedding: Sequence[float], model: str
+) -> None:
+    conn.execute(
+        "INSERT INTO face_embeddings (evidence_id, case_id, embedding, model) "
+        "VALUES (%s, %s, %s::vector, %s)",
+        (evidence_id, case_id, vector_literal(embedding), model),
+    )
+
+
+def evidence_for_erasure(
+    conn: Conn, case_id: UUID, evidence_id: UUID
+) -> tuple[str, datetime | None] | None:
+    """The item's kind and erasure time, locked; None when it is not this case's."""
+    row = conn.execute(
+        "SELECT kind, erased_at FROM evidence WHERE id = %s AND case_id = %s FOR UPDATE",
+        (evidence_id, case_id),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def erase_face_data(conn: Conn, evidence_id: UUID) -> list[str]:
+    """Delete the sealed image and thumbnail and the embedding (and with the row, its
+    HNSW index entry). Returns what was removed."""
+    removed: list[str] = []
+    if conn.execute("DELETE FROM face_images WHERE evidence_id = %s", (evidence_id,)).rowcount:
+        removed += ["image", "thumbnail"]
+    if conn.execute("DELETE FROM face_embeddings WHERE evidence_id = %s", (evidence_id,)).rowcount:
+        removed.append("embedding")
+    return removed
+
+
+def mark_erased(conn: Conn, evidence_id: UUID, tombstone: Mapping[str, Any]) -> datetime:
+    """Replace the item's data with its tombstone and stamp it erased (the one update
+    evidence allows)."""
+    row = conn.execute(
+        "UPDATE evidence SET erased_at = now(), data = %s WHERE id = %s RETURNING erased_at",
+        (json.dumps(tombstone), evidence_id),
+    ).fetchone()
+    assert row is not None
+    erased_at: datetime = row[0]
+    return erased_at

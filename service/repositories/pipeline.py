@@ -12,6 +12,7 @@ from uuid import UUID
 from psycopg.rows import class_row
 
 from service.db import Conn
+from service.repositories.evidence import vector_literal
 
 # Outbox ----------------------------------------------------------------------------------
 
@@ -274,6 +275,51 @@ def gallery_version(conn: Conn) -> int:
     return version
 
 
+# Face embeddings ------------------------------------------------------------------------------
+
+
+def nearest_faces(
+    conn: Conn, vector: Sequence[float], *, exclude: UUID | None, k: int, ef_search: int
+) -> list[tuple[UUID, UUID, float]]:
+    """The ``k`` stored faces nearest to ``vector`` that this agency may reach, through
+    the HNSW index: (case id, evidence id, distance), nearest first."""
+    # ef_search above k: rows of agencies out of reach are filtered after the index
+    # scan, and a wider search keeps the answer at k rows.
+    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
+    literal = vector_literal(vector)
+    rows = conn.execute(
+        """SELECT f.case_id, f.evidence_id, f.embedding <-> %s::vector AS distance
+           FROM face_embeddings f
+           WHERE f.case_id IS DISTINCT FROM %s
+           ORDER BY f.embedding <-> %s::vector
+           LIMIT %s""",
+        (literal, exclude, literal, k),
+    ).fetchall()
+    return [(row[0], row[1], float(row[2])) for row in rows]
+
+
+def faces_of(conn: Conn, subject_ids: Sequence[UUID]) -> dict[UUID, list[list[float]]]:
+    """The face embeddings of these cases that this agency may reach, oldest first."""
+    rows = conn.execute(
+        """SELECT case_id, embedding::real[] FROM face_embeddings
+           WHERE case_id = ANY(%s) ORDER BY created_at, evidence_id""",
+        (list(subject_ids),),
+    ).fetchall()
+    out: dict[UUID, list[list[float]]] = {}
+    for case_id, vector in rows:
+        out.setdefault(case_id, []).append([float(x) for x in vector])
+    return out
+
+
+def face_evidence_ids(conn: Conn, case_id: UUID) -> list[UUID]:
+    """The evidence ids of the case's stored embeddings: part of its evidence state."""
+    rows = conn.execute(
+        "SELECT evidence_id FROM face_embeddings WHERE case_id = %s ORDER BY evidence_id",
+        (case_id,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 # Match runs and candidates ---------------------------------------------------------------------
 
 
@@ -511,7 +557,7 @@ def case_evidence(conn: Conn, case_id: UUID) -> list[tuple[UUID, str, dict[str, 
     """The case's current evidence: items nothing supersedes, oldest first."""
     rows = conn.execute(
         """SELECT e.id, e.kind, e.data FROM evidence e
-           WHERE e.case_id = %s
+           WHERE e.case_id = %s AND e.erased_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM evidence s WHERE s.supersedes = e.id)
            ORDER BY e.created_at, e.id""",
         (case_id,),

@@ -8,20 +8,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, File, UploadFile, status
+from fastapi import APIRouter, File, Form, UploadFile, status
 
 from matching.mrz import compare_mrz_to_printed, parse_mrz
 from schemas.evidence import (
     DocumentCreate,
     EvidenceCreated,
+    EvidenceErased,
     EvidenceKind,
-    FaceImageAccepted,
+    FaceImageCreated,
     InterviewCreate,
     LanguageTestCreate,
 )
-from service.crypto import evidence_key_ring
+from service import faces
 from service.deps import Caseworker, Context
-from service.errors import Conflict, InvalidInput, PayloadTooLarge
+from service.errors import Conflict, InvalidInput, NotFound
 from service.repositories import evidence as repo
 from service.routers.cases import case_not_found
 
@@ -150,56 +151,85 @@ def add_language_test(case_id: UUID, body: LanguageTestCreate, ctx: Caseworker) 
     return _add(ctx, case_id, "language_test", data, {}, body.supersedes)
 
 
-_IMAGE_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-
-
-def _image_type(head: bytes) -> str | None:
-    for magic, content_type in _IMAGE_TYPES.items():
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-@router.post("/{case_id}/evidence/face-images", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{case_id}/evidence/face-images", status_code=status.HTTP_201_CREATED)
 def add_face_image(
-    case_id: UUID, ctx: Caseworker, image: Annotated[UploadFile, File()]
-) -> FaceImageAccepted:
-    """Upload a face photo (JPEG, PNG or WebP). It is stored encrypted at rest; the
-    quality gate and embedding run in the face pipeline."""
+    case_id: UUID,
+    ctx: Caseworker,
+    image: Annotated[UploadFile, File()],
+    face_index: Annotated[int | None, Form()] = None,
+) -> FaceImageCreated:
+    """Upload a face photo (JPEG, PNG or WebP). It is decoded and judged now: a photo
+    that is not a readable image, or whose face is missing, several, too small, blurred,
+    too dark or bright or turned away, is refused (422, 413 when too large) with every
+    reason, its measured value and limit, and nothing is stored. A usable photo is
+    stored encrypted with a thumbnail, its quality report and its face embedding.
+    ``face_index`` picks one face (from the left, counting from 0) of a group photo."""
     _require_case(ctx, case_id)
     limit = ctx.settings.max_upload_bytes
     data = image.file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"The image is larger than {limit} bytes.", code="image_too_large")
-    content_type = _image_type(data[:16])
-    if content_type is None:
-        raise InvalidInput("The upload is not a JPEG, PNG or WebP image.", code="not_an_image")
-    keys = evidence_key_ring(ctx.settings)
+    picture, report = faces.judge(data, ctx.settings, face_index=face_index)
+    quality = report.as_dict()
+    kind_of = faces.content_type(data)
     created = _add(
         ctx,
         case_id,
         "face_image",
-        {"status": "face_pipeline_pending", "byte_size": len(data), "content_type": content_type},
+        {
+            "status": "usable",
+            "byte_size": len(data),
+            "content_type": kind_of,
+            "quality": quality,
+            "model": faces.MODEL,
+        },
         {},
         None,
     )
-    sealed = keys.seal(data, associated=created.id.bytes)
-    repo.insert_face_image(
+    faces.store(
         ctx.conn,
+        ctx.settings,
         evidence_id=created.id,
         case_id=case_id,
-        key_id=sealed.key_id,
-        nonce=sealed.nonce,
-        ciphertext=sealed.ciphertext,
-        content_type=content_type,
-        byte_size=len(data),
+        data=data,
+        image=picture,
+        report=report,
     )
-    return FaceImageAccepted(
+    return FaceImageCreated(
         evidence_id=created.id,
         case_id=case_id,
-        status="face_pipeline_pending",
+        status="usable",
         byte_size=len(data),
-        content_type=content_type,
+        content_type=kind_of,
+        quality=quality,
+        model=faces.MODEL,
+    )
+
+
+@router.delete("/{case_id}/evidence/{evidence_id}")
+def erase_evidence(case_id: UUID, evidence_id: UUID, ctx: Caseworker) -> EvidenceErased:
+    """Erase an item at the end of its retention or on a lawful request. Its data is
+    replaced by a tombstone (the item stays listed, marked erased); for a face image the
+    encrypted photo, its thumbnail, its embedding and its search-index entry are deleted.
+    Audited; an item is erased once."""
+    _require_case(ctx, case_id)
+    found = repo.evidence_for_erasure(ctx.conn, case_id, evidence_id)
+    if found is None:
+        raise NotFound("This case has no evidence with that id.", code="evidence_not_found")
+    kind, erased_at = found
+    if erased_at is not None:
+        raise Conflict("That item is already erased.", code="already_erased")
+    removed = faces.erase(ctx.conn, evidence_id) if kind == "face_image" else []
+    removed.append("data")
+    when = repo.mark_erased(ctx.conn, evidence_id, {"status": "erased"})
+    ctx.audit(
+        f"evidence.{kind}.erase",
+        object_type="evidence",
+        object_id=evidence_id,
+        details={"case_id": str(case_id), "removed": removed},
+    )
+    return EvidenceErased(
+        evidence_id=evidence_id,
+        case_id=case_id,
+        kind=kind,  # type: ignore[arg-type]
+        erased_at=when,
+        removed=removed,
     )

@@ -7,7 +7,6 @@ from uuid import UUID
 import psycopg
 from fastapi import APIRouter, status
 
-from matching import ALGORITHM
 from schemas.matching import (
     CandidateList,
     CandidateRead,
@@ -23,8 +22,7 @@ from schemas.matching import (
 )
 from service.deps import Admin, Caseworker, Context
 from service.errors import Conflict, NotFound
-from service.pipeline import case_person
-from service.profiles import person_hash
+from service.pipeline import ALGORITHM, case_evidence_hash
 from service.repositories import pipeline as repo
 
 router = APIRouter(prefix="/v1", tags=["matching"])
@@ -43,7 +41,7 @@ def start_match(case_id: UUID, ctx: Caseworker) -> MatchRequested:
         raise Conflict(
             f"A case in state {case.state} is not matched again.", code="case_not_matchable"
         )
-    evidence_hash = person_hash(case_person(ctx.conn, case))
+    evidence_hash = case_evidence_hash(ctx.conn, case)
     run_id, created = repo.insert_run(
         ctx.conn,
         case_id=case_id,

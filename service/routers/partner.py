@@ -7,11 +7,10 @@ import json
 
 from fastapi import APIRouter
 
-from matching import ALGORITHM
 from schemas.matching import ExplanationItem, PartnerAnswer, PartnerCandidate, PartnerQuery
 from service.deps import Partner
 from service.errors import InvalidInput
-from service.pipeline import explanation, find_candidates
+from service.pipeline import ALGORITHM, explanation, find_candidates
 from service.repositories import pipeline as repo
 
 router = APIRouter(prefix="/v1", tags=["partner"])

@@ -168,8 +168,8 @@ def test_a_face_image_is_stored_encrypted(
         files={"image": ("face.jpg", photo, "image/jpeg")},
         headers=auth(agency.caseworker),
     )
-    assert response.status_code == 202, response.text
-    assert response.json()["status"] == "face_pipeline_pending"
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "usable"
     row = owner_conn.execute(
         "SELECT ciphertext, key_id FROM face_images WHERE evidence_id = %s",
         (response.json()["evidence_id"],),
@@ -183,7 +183,7 @@ def test_a_non_image_upload_is_refused(client: TestClient, agency: AgencyUsers) 
     case = _case(client, agency, "C-NOT-IMAGE")
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
-        files={"image": ("x.jpg", b"%PDF-1.4 not a photo", "image/jpeg")},
+        files={"image": ("x.jpg", b"plain text, not a photo", "image/jpeg")},
         headers=auth(agency.caseworker),
     )
     assert response.status_code == 422
@@ -228,7 +228,7 @@ def test_a_face_image_appears_on_its_case_without_the_image(
     read = client.get(f"/v1/cases/{case['id']}", headers=auth(agency.caseworker, "review"))
     [item] = read.json()["evidence"]
     assert item["kind"] == "face_image"
-    assert item["summary"]["status"] == "face_pipeline_pending"
+    assert item["summary"]["status"] == "usable"
     assert base64.b64encode(photo[:48]).decode()[:32] not in read.text
 
 
