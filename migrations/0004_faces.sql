@@ -22,10 +22,10 @@ CREATE INDEX face_embeddings_hnsw ON face_embeddings
 CREATE INDEX face_embeddings_case ON face_embeddings (case_id);
 ALTER TABLE face_embeddings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE face_embeddings FORCE ROW LEVEL SECURITY;
--- Matching reaches the same agencies as the profiles it scores; the vectors are read
--- by the matcher only and never returned by the API.
+-- Matching reaches the same agencies as the profiles it scores (a partner's face query
+-- included); the vectors are read by the matcher only and never returned by the API.
 CREATE POLICY face_embeddings_reach ON face_embeddings FOR SELECT
-    USING (tessera_role() IN ('caseworker', 'worker')
+    USING (tessera_role() IN ('caseworker', 'partner', 'worker')
            AND agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[]));
 CREATE POLICY face_embeddings_own_insert ON face_embeddings FOR INSERT
     WITH CHECK (agency_id = tessera_agency() AND tessera_role() = 'caseworker');

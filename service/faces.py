@@ -7,6 +7,8 @@ sealed (original and thumbnail), with its quality report and its face embedding.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 from uuid import UUID
 
@@ -137,3 +139,15 @@ def store(
 def erase(conn: Conn, evidence_id: UUID) -> list[str]:
     """Remove an item's biometrics: sealed image, thumbnail, embedding and index entry."""
     return repo.erase_face_data(conn, evidence_id)
+
+
+def query_embedding(encoded: str, settings: Settings) -> list[float]:
+    """The face embedding of a query photo sent as base64: decoded and judged like an
+    upload, embedded, and then forgotten (never stored)."""
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("'face_image' is not base64.", code="invalid_face_image") from None
+    image, report = judge(data, settings, face_index=None)
+    assert report.face is not None
+    return [float(x) for x in embed(image, report.face)]

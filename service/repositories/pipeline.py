@@ -283,9 +283,14 @@ def nearest_faces(
 ) -> list[tuple[UUID, UUID, float]]:
     """The ``k`` stored faces nearest to ``vector`` that this agency may reach, through
     the HNSW index: (case id, evidence id, distance), nearest first."""
-    # ef_search above k: rows of agencies out of reach are filtered after the index
-    # scan, and a wider search keeps the answer at k rows.
-    conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
+    # Rows of agencies out of reach are filtered after the index scan: a wide search,
+    # continued iteratively (pgvector 0.8) until k reachable rows are found, keeps them
+    # from crowding out the answer. Order within the k does not matter: all are scored.
+    conn.execute(
+        "SELECT set_config('hnsw.ef_search', %s, true), "
+        "set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+        (str(ef_search),),
+    )
     literal = vector_literal(vector)
     rows = conn.execute(
         """SELECT f.case_id, f.evidence_id, f.embedding <-> %s::vector AS distance

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from schemas.matching import ExplanationItem, PartnerAnswer, PartnerCandidate, PartnerQuery
 from service.deps import Partner
-from service.errors import InvalidInput
+from service.faces import query_embedding
 from service.pipeline import ALGORITHM, explanation, find_candidates
 from service.repositories import pipeline as repo
 
@@ -20,15 +20,17 @@ router = APIRouter(prefix="/v1", tags=["partner"])
 def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
     """Query the galleries shared with your agency. The answer holds each candidate's
     reference, score, band and the levels of its features with your own query values;
-    never another agency's stored values or images. Requires X-Purpose."""
+    never another agency's stored values or images. Requires X-Purpose.
+
+    ``face_image`` (base64 JPEG, PNG or WebP) adds a face: it passes the same quality
+    gate as an upload (422 with the reasons when refused), is compared with the faces
+    of the shared galleries and is never stored."""
     purpose = ctx.require_purpose()
+    faces = []
     if body.face_image is not None:
-        raise InvalidInput(
-            "Face queries are not available yet; send the person alone.",
-            code="face_query_unavailable",
-        )
+        faces.append(query_embedding(body.face_image, ctx.settings))
     person = body.person.stored()
-    scored, timings, blocked = find_candidates(ctx.conn, person, limit=body.limit)
+    scored, timings, blocked = find_candidates(ctx.conn, person, faces=faces, limit=body.limit)
     candidates = [
         PartnerCandidate(
             kind=item.stored.subject_kind,
@@ -51,6 +53,7 @@ def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
             "purpose": purpose,
             "refs": [c.ref for c in candidates],
             "algorithm": ALGORITHM,
+            "face_query": bool(faces),
             "blocked": blocked,
             **timings,
         },

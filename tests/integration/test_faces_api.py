@@ -3,6 +3,7 @@ face route of matching, and erasure."""
 
 from __future__ import annotations
 
+import base64
 import io
 import struct
 import zlib
@@ -19,7 +20,7 @@ from service.crypto import Sealed, evidence_key_ring
 from service.db import Principal, set_context
 from service.repositories import pipeline as pipeline_repo
 from service.settings import Settings
-from tests.conftest import FACES, AgencyUsers, Servers, auth
+from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency
 from tests.integration.test_pipeline import _match, _run_done, worker
 from tests.integration.workers import WorkerProcess, wait_for
 
@@ -302,3 +303,55 @@ def test_the_service_role_cannot_change_evidence_except_by_erasing_it(
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             set_context(conn, principal)
             conn.execute("UPDATE evidence SET data = '{}' WHERE id = %s", (evidence_id,))
+
+
+def test_a_partner_face_query_finds_a_shared_case_without_seeing_its_face(
+    client: TestClient,
+    agency: AgencyUsers,
+    admin_token: str,
+    owner_conn: psycopg.Connection[Any],
+) -> None:
+    case_id = _case(client, agency, "F-SHARED", ["Maria Lopez"])
+    assert _upload(client, agency, case_id, PHOTO.read_bytes()).status_code == 201
+    partner = create_agency(client, admin_token, country="FRA")
+    headers = auth(partner.partner, purpose="readmission request 7")
+    query = {
+        "person": {"names": ["Svetlana Ivanova"]},
+        "face_image": base64.b64encode(SAME_PERSON.read_bytes()).decode(),
+    }
+    before = client.post("/v1/match", json=query, headers=headers)
+    assert before.status_code == 200, before.text
+    assert before.json()["candidates"] == []
+    agreement = client.post(
+        "/v1/sharing-agreements",
+        headers=auth(admin_token),
+        json={
+            "owner_agency_id": str(agency.id),
+            "partner_agency_id": str(partner.id),
+            "purpose": "readmission",
+        },
+    )
+    assert agreement.status_code == 201
+    after = client.post("/v1/match", json=query, headers=headers)
+    assert after.status_code == 200, after.text
+    [candidate] = after.json()["candidates"]
+    assert candidate["kind"] == "case" and candidate["ref"] is None
+    assert candidate["band"] != "strong"
+    face = next(item for item in candidate["explanation"] if item["feature"] == "face")
+    assert face["level"] in ("strong", "close")
+    assert face.get("candidate") is None and face.get("detail") is None
+    assert "Maria" not in after.text
+    assert owner_conn.execute(
+        "SELECT count(*) FROM face_embeddings WHERE agency_id = %s", (partner.id,)
+    ).fetchone() == (0,)
+
+    blurred = client.post(
+        "/v1/match",
+        json={**query, "face_image": base64.b64encode(_blurred()).decode()},
+        headers=headers,
+    )
+    assert blurred.status_code == 422
+    assert blurred.json()["code"] == "image_too_blurred"
+    garbled = client.post("/v1/match", json={**query, "face_image": "@@@"}, headers=headers)
+    assert garbled.status_code == 422
+    assert garbled.json()["code"] == "invalid_face_image"
