@@ -74,12 +74,12 @@ def judge(data: bytes, settings: Settings, *, face_index: int | None) -> tuple[A
         raise refused(exc) from None
     if face_index is not None and face_index < 0:
         raise InvalidInput("'face_index' counts faces from 0.", code="invalid_face_index")
-    report = assess_quality(image, face_index=face_index)
-    if face_index is not None and face_index >= len(report.faces) and report.faces:
+    try:
+        report = assess_quality(image, face_index=face_index)
+    except IndexError as exc:  # face_index beyond the faces found
         raise InvalidInput(
-            f"'face_index' {face_index} names no face: {len(report.faces)} found.",
-            code="invalid_face_index",
-        )
+            f"'face_index' names no face in this photo: {exc}.", code="invalid_face_index"
+        ) from None
     if not report.ok:
         raise unusable(report)
     return image, report

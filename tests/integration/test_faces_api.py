@@ -153,6 +153,10 @@ def test_a_group_photo_is_usable_when_the_caller_names_the_face(
     assert response.status_code == 201, response.text
     assert response.json()["quality"]["faces_found"] == 2
     assert _stored(owner_conn, case_id) == (1, 1, 1)
+    beyond = _upload(client, agency, case_id, TWO_FACES.read_bytes(), face_index=2)
+    assert beyond.status_code == 422
+    assert beyond.json()["code"] == "invalid_face_index"
+    assert _stored(owner_conn, case_id) == (1, 1, 1)
 
 
 REFUSALS: list[tuple[str, Any, int, str]] = [
