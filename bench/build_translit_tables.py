@@ -295,8 +295,11 @@ def main() -> None:
     ap.add_argument("--split", default="train")
     ap.add_argument("--scripts", default=",".join(SCRIPT_MODELS))
     ap.add_argument("--graphones", action="store_true", help="also learn graphone 3-grams")
-    ap.add_argument("--graphones-only", action="store_true",
-                    help="learn graphone 3-grams over the tables already in --out")
+    ap.add_argument(
+        "--graphones-only",
+        action="store_true",
+        help="learn graphone 3-grams over the tables already in --out",
+    )
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     all_latin: Counter[str] = Counter()
@@ -337,7 +340,6 @@ def main() -> None:
         print(f.name, f.stat().st_size)
 
 
-
 # ------------------------------------------------------------ graphone n-grams
 # A joint model of (native unit, Latin segment) pairs in sequence: the alignment
 # above, read with context on both sides, as in joint-sequence models for
@@ -349,9 +351,7 @@ GRAPHONE_MIN_COUNT = {"chinese": 2, "korean": 2}
 HSEP = "\x1e"  # between the tokens of a history
 
 
-def viterbi_align(
-    units: list[str], latin: str, model: _ModelLike
-) -> list[tuple[str, str]] | None:
+def viterbi_align(units: list[str], latin: str, model: _ModelLike) -> list[tuple[str, str]] | None:
     n, m = len(units), len(latin)
     marks = ["^" if i == 0 else "$" if i == n - 1 else "" for i in range(n)]
     neg = -1e18

@@ -107,7 +107,13 @@ class _Part:
 
 def _with_skeletons(p: _Part) -> _Part:
     return _Part(
-        p.text, p.forms, p.costs, p.labels, p.role, p.native, p.bits,
+        p.text,
+        p.forms,
+        p.costs,
+        p.labels,
+        p.role,
+        p.native,
+        p.bits,
         tuple(skeleton(f) for f in p.forms),
         p.native and has_channel_model(p.text),
     )
@@ -236,9 +242,13 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
             for f2, c2 in zip(base[2].forms, base[2].costs, strict=True):
                 combos.setdefault(f1 + f2, c1 + c2)
         merged = _Part(
-            base[1].text + " " + base[2].text, tuple(combos), tuple(combos.values()),
+            base[1].text + " " + base[2].text,
+            tuple(combos),
+            tuple(combos.values()),
             tuple("Latin" if v == 0 else "Wade–Giles/Cantonese→pinyin" for v in combos.values()),
-            "given", False, _bits(base[1].forms[0] + base[2].forms[0]),
+            "given",
+            False,
+            _bits(base[1].forms[0] + base[2].forms[0]),
         )
         readings.append(_Reading(text, (base[0], merged), particles, kind, exact_key, ""))
     for idx, pieces, note in split_variants[:1]:
@@ -246,8 +256,14 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
             parts = [*base[:idx], *pieces, *base[idx + 1 :]]
             readings.append(_Reading(text, tuple(parts), particles, kind, exact_key, note))
     return [
-        _Reading(r.original, tuple(_with_skeletons(p) for p in r.parts), r.particles, r.kind,
-                 r.exact_key, r.note)
+        _Reading(
+            r.original,
+            tuple(_with_skeletons(p) for p in r.parts),
+            r.particles,
+            r.kind,
+            r.exact_key,
+            r.note,
+        )
         for r in readings
     ]
 
@@ -416,6 +432,7 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
     shorter = min(nq, nc)
     good = [m for m in matched if m[0] >= _STRONG_T]
     fair = [m for m in matched if m[0] >= _CLOSE_T]
+
     # weights: longer parts carry more evidence, extra parts weigh little
     def plen(m: _Aligned) -> float:
         n = len(q.parts[m[1]].forms[m[3]]) + len(c.parts[m[2]].forms[m[4]])
@@ -430,8 +447,10 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
     exact_forms = all(m[0] >= 1.0 - 1e-9 for m in matched)
     native = any(q.parts[m[1]].native or c.parts[m[2]].native for m in matched)
     rendered = any(
-        q.parts[m[1]].costs[m[3]] > 0 or c.parts[m[2]].costs[m[4]] > 0
-        or q.parts[m[1]].labels[m[3]] != "Latin" or c.parts[m[2]].labels[m[4]] != "Latin"
+        q.parts[m[1]].costs[m[3]] > 0
+        or c.parts[m[2]].costs[m[4]] > 0
+        or q.parts[m[1]].labels[m[3]] != "Latin"
+        or c.parts[m[2]].labels[m[4]] != "Latin"
         for m in matched
     )
     if shorter == 1 and max(nq, nc) > 1:
@@ -476,7 +495,7 @@ def _describe(
         if cp.labels[fj] != "Latin" or cp.native:
             how.append(f"{cp.text} → {cp.forms[fj]} ({cp.labels[fj]})")
     note = q.note or c.note
-    head = "; ".join(dict.fromkeys([*( [note] if note else []), *how]))
+    head = "; ".join(dict.fromkeys([*([note] if note else []), *how]))
     tail = {
         "exact": "all parts agree",
         "transliteration": "all parts agree across scripts",

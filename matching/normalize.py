@@ -37,24 +37,103 @@ __all__ = [
 PARTICLES: frozenset[str] = frozenset(
     {
         # Arabic, Persian, Hebrew in Latin letters
-        "al", "el", "ul", "bin", "ben", "ibn", "bint", "bat", "abu", "abou", "umm", "ould",
+        "al",
+        "el",
+        "ul",
+        "bin",
+        "ben",
+        "ibn",
+        "bint",
+        "bat",
+        "abu",
+        "abou",
+        "umm",
+        "ould",
         "bou",
         # European
-        "van", "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "do",
-        "du", "la", "le", "ter", "ten", "zu", "y", "e", "mac", "af", "av",
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "del",
+        "della",
+        "di",
+        "da",
+        "das",
+        "dos",
+        "do",
+        "du",
+        "la",
+        "le",
+        "ter",
+        "ten",
+        "zu",
+        "y",
+        "e",
+        "mac",
+        "af",
+        "av",
         # native script forms
-        "بن", "بنت", "ابن", "ابو", "أبو", "بو", "ال", "בן", "בת", "фон", "ван", "де",
+        "بن",
+        "بنت",
+        "ابن",
+        "ابو",
+        "أبو",
+        "بو",
+        "ال",
+        "בן",
+        "בת",
+        "фон",
+        "ван",
+        "де",
     }
 )
 
 #: Titles and honorifics dropped from names.
 TITLES: frozenset[str] = frozenset(
     {
-        "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lord", "lady",
-        "sheikh", "shaikh", "sheik", "haji", "hajji", "hadji", "sayyid", "sayed", "mullah",
-        "herr", "frau", "mme", "mlle", "m", "sr", "sra", "srta", "don", "dona", "jr",
-        "snr", "jnr", "ii", "iii", "iv",
-        "господин", "госпожа", "الشيخ", "السيد", "الحاج",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "sheikh",
+        "shaikh",
+        "sheik",
+        "haji",
+        "hajji",
+        "hadji",
+        "sayyid",
+        "sayed",
+        "mullah",
+        "herr",
+        "frau",
+        "mme",
+        "mlle",
+        "m",
+        "sr",
+        "sra",
+        "srta",
+        "don",
+        "dona",
+        "jr",
+        "snr",
+        "jnr",
+        "ii",
+        "iii",
+        "iv",
+        "господин",
+        "госпожа",
+        "الشيخ",
+        "السيد",
+        "الحاج",
     }
 )
 
@@ -194,8 +273,21 @@ def _latin_ascii() -> Any:
 
 
 _EXTRA_FOLD = str.maketrans(
-    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l",
-     "ı": "i", "ə": "e", "ʻ": "", "ʿ": "", "ʾ": ""}
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "œ": "oe",
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ł": "l",
+        "ı": "i",
+        "ə": "e",
+        "ʻ": "",
+        "ʿ": "",
+        "ʾ": "",
+    }
 )
 
 
@@ -223,8 +315,7 @@ def ascii_letters(text: str) -> str:
 
 _VOWELS_RE = re.compile(r"[aeiouy]+")
 _DOUBLE_RE = re.compile(r"(.)\1+")
-_SKEL_MAP = str.maketrans({"w": "v", "q": "k", "c": "k", "j": "g", "z": "s", "p": "b",
-                           "x": "ks"})
+_SKEL_MAP = str.maketrans({"w": "v", "q": "k", "c": "k", "j": "g", "z": "s", "p": "b", "x": "ks"})
 _DIGRAPH_H_RE = re.compile(r"(?<=[cskgtpdz])h")
 
 
