@@ -177,13 +177,18 @@ def main() -> None:
         durations = []
         for number, person in enumerate(sample[args.queries :]):
             subject = query_for(rng, person)
-            case = client.post(
+            created = client.post(
                 "/v1/cases",
                 headers=caseworker,
                 json={"reference": f"BENCH-{suffix}-{number}", "subject": subject},
-            ).json()
+            )
+            created.raise_for_status()
             t0 = time.perf_counter()
-            run = client.post(f"/v1/cases/{case['id']}/match", headers=caseworker).json()
+            started_run = client.post(f"/v1/cases/{created.json()['id']}/match", headers=caseworker)
+            if started_run.status_code != 202:
+                print(f"case {number}: match refused: {started_run.text}", flush=True)
+                continue
+            run = started_run.json()
             while True:
                 state = client.get(
                     f"/v1/match-runs/{run['match_run_id']}", headers=caseworker
