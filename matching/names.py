@@ -103,6 +103,7 @@ class _Part:
     bits: float  # information content of the best form
     skels: tuple[str, ...] = ()  # consonant skeletons of the forms
     channel: bool = False  # an alphabetic learned model can score Latin spellings of it
+    simple: bool = False  # one Latin form of two letters or more: the fast path
 
 
 def _with_skeletons(p: _Part) -> _Part:
@@ -116,6 +117,7 @@ def _with_skeletons(p: _Part) -> _Part:
         p.bits,
         tuple(skeleton(f) for f in p.forms),
         p.native and has_channel_model(p.text),
+        not p.native and len(p.forms) == 1 and len(p.forms[0]) > 1,
     )
 
 
@@ -316,6 +318,12 @@ def _form_sim(a: str, b: str) -> float:
 
 def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
     """Best similarity of two parts over their forms, less the rendering cost."""
+    if q.simple and c.simple:  # the common case, kept short
+        x, y = q.forms[0], c.forms[0]
+        s = _form_sim(x, y)
+        if s < _SKELETON_SIM and x[0] == y[0] and len(q.skels[0]) >= 3 and q.skels[0] == c.skels[0]:
+            s = _SKELETON_SIM
+        return s - _COST_WEIGHT * (q.costs[0] + c.costs[0]), 0, 0
     best = -1.0
     bi = bj = 0
     qf, qc, cf, cc = q.forms, q.costs, c.forms, c.costs
@@ -394,6 +402,8 @@ class _Match:
     matched: tuple[_Aligned, ...]
 
     def detail(self) -> str:
+        if not self.matched:
+            return "No part agrees"
         return _describe(
             self.level, self.q, self.c, list(self.matched), len(self.q.parts), len(self.c.parts)
         )
