@@ -35,10 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from febrl_persons import load_febrl4  # noqa: E402
-
+from bench.febrl_persons import load_febrl4  # noqa: E402
 from matching.attributes import PLACE_LEVELS, compare_birth_place, place_from  # noqa: E402
 from matching.dates import DATE_LEVELS, compare_birth_dates, parse_birth_date  # noqa: E402
 from matching.names import LEVELS as NAME_LEVELS  # noqa: E402

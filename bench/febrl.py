@@ -21,10 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from febrl_persons import load_febrl4  # noqa: E402
-
+from bench.febrl_persons import load_febrl4  # noqa: E402
 from matching import ALGORITHM, build_profile, score_pair, search_keys  # noqa: E402
 from matching.scoring import DEFAULT  # noqa: E402
 

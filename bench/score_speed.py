@@ -26,10 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from febrl_persons import load_febrl4  # noqa: E402
-
+from bench.febrl_persons import load_febrl4  # noqa: E402
 from matching import Profile, build_profile, score_pair, search_keys  # noqa: E402
 from matching.names import compare_names_with_rarity  # noqa: E402
 from matching.scoring import DEFAULT  # noqa: E402
