@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from numba import njit, types
@@ -55,8 +56,8 @@ def _seg_code(lat: np.ndarray, start: int, end: int) -> int:
 @njit(cache=True)
 def _unit_key(nat: np.ndarray, i: int, width: int, vocab: int) -> int:
     if width == 1:
-        return nat[i]
-    return vocab + nat[i] * vocab + nat[i + 1]
+        return nat[i]  # type: ignore[no-any-return]
+    return vocab + nat[i] * vocab + nat[i + 1]  # type: ignore[no-any-return]
 
 
 @njit(cache=True)
@@ -73,7 +74,7 @@ def _em(
     iterations: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     index = Dict.empty(key_type=types.int64, value_type=types.int64)
-    keys = []
+    keys = []  # type: ignore[var-annotated]
     n_pairs = len(nat_off) - 1
     # enumerate parameters
     for p in range(n_pairs):
@@ -206,10 +207,10 @@ def train_script(script: str, pairs: list[tuple[list[str], str, int]]) -> dict[s
     nat_off = [0]
     lat_off = [0]
     weights = []
-    for (units, latin), count in seen.items():
-        if len(latin) > max_seg * len(units):
+    for (unit_tuple, latin), count in seen.items():
+        if len(latin) > max_seg * len(unit_tuple):
             continue
-        nat_flat.extend(cid[u] for u in units)
+        nat_flat.extend(cid[u] for u in unit_tuple)
         lat_flat.extend(ord(ch) - 96 for ch in latin)
         nat_off.append(len(nat_flat))
         lat_off.append(len(lat_flat))
@@ -273,7 +274,7 @@ def train_lm(all_latin: Counter[str], order: int = 4) -> dict[str, object]:
                 grams[w[i - n + 1 : i + 1]] += weight  # type: ignore[assignment]
     ctx_tot: Counter[str] = Counter()
     for g, c in grams.items():
-        ctx_tot[g[:-1]] += c  # type: ignore[assignment]
+        ctx_tot[g[:-1]] += c
     table = {}
     for g, c in grams.items():
         if len(g) > 1 and c < 2.0:
@@ -385,11 +386,10 @@ def viterbi_align(units: list[str], latin: str, model: _ModelLike) -> list[tuple
     return out
 
 
-class _ModelLike:
+class _ModelLike(Protocol):
     max_seg: int
 
-    def segs(self, unit: str, mark: str) -> tuple[tuple[str, float], ...]:
-        raise NotImplementedError
+    def segs(self, unit: str, mark: str) -> tuple[tuple[str, float], ...]: ...
 
 
 def train_graphones(

@@ -28,7 +28,7 @@ ANY_TEXT = st.text(max_size=60)
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(ANY_TEXT)
-def test_no_string_crashes_normalisation(text):
+def test_no_string_crashes_normalisation(text: str) -> None:
     normalize_text(text)
     tokenize(text)
     ascii_fold(text)
@@ -37,7 +37,7 @@ def test_no_string_crashes_normalisation(text):
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.lists(st.one_of(NAMES, ANY_TEXT), max_size=3))
-def test_no_string_crashes_building_comparing_or_keying(names):
+def test_no_string_crashes_building_comparing_or_keying(names: list[str]) -> None:
     ns = build_name_set(names)
     compare_names(ns, ns)
     name_keys(ns)
@@ -45,14 +45,14 @@ def test_no_string_crashes_building_comparing_or_keying(names):
         latin_renderings(n)
 
 
-def test_a_very_long_name_is_handled():
+def test_a_very_long_name_is_handled() -> None:
     ns = build_name_set(["Ab" * 5000, "王" * 10000])
     assert compare_names(ns, ns).level in LEVELS
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(NAMES, NAMES)
-def test_a_name_set_compares_at_least_as_well_with_itself(a, b):
+def test_a_name_set_compares_at_least_as_well_with_itself(a: str, b: str) -> None:
     sa, sb = build_name_set([a]), build_name_set([b])
     if not sa:
         return
@@ -64,14 +64,14 @@ def test_a_name_set_compares_at_least_as_well_with_itself(a, b):
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(NAMES, NAMES)
-def test_comparison_is_deterministic(a, b):
+def test_comparison_is_deterministic(a: str, b: str) -> None:
     sa, sb = build_name_set([a]), build_name_set([b])
     assert compare_names(sa, sb) == compare_names(build_name_set([a]), build_name_set([b]))
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(NAMES, NAMES)
-def test_comparison_level_is_symmetric(a, b):
+def test_comparison_level_is_symmetric(a: str, b: str) -> None:
     sa, sb = build_name_set([a]), build_name_set([b])
     ab, ba = compare_names(sa, sb), compare_names(sb, sa)
     assert ab.level == ba.level
@@ -80,7 +80,7 @@ def test_comparison_level_is_symmetric(a, b):
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(NAMES)
-def test_keys_are_deterministic_and_prefixed(a):
+def test_keys_are_deterministic_and_prefixed(a: str) -> None:
     keys = name_keys(build_name_set([a]))
     assert keys == name_keys(build_name_set([a]))
     assert all(k[:3] in ("tr:", "sk:", "s3:", "ph:") for k in keys)
