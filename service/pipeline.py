@@ -26,6 +26,9 @@ from service.repositories import pipeline as repo
 
 BLOCK_PER_KEY = 2000
 BLOCK_LIMIT = 300
+# Candidates arrive best-first by shared keys; once one of the first EARLY_SCORE is a
+# strong match the rest of the key-blocked list is not scored (faces always are).
+EARLY_SCORE = 100
 MAX_CANDIDATES = 20
 MIN_MATCH_WEIGHT = -5.0
 INDEX_BATCH = 500
@@ -135,21 +138,27 @@ def find_candidates(
     )
     subjects = [subject for subject, _ in blocked]
     far = FACE_CONFIG.threshold("far")
+    face_subjects: set[UUID] = set()
     for vector in faces:
         near = repo.nearest_faces(
             conn, vector, exclude=exclude, k=FACE_NEIGHBOURS, ef_search=FACE_EF_SEARCH
         )
         # only faces that could score above 'different' are worth a candidate slot
-        subjects.extend(case_id for case_id, _, distance in near if distance < far)
-    subjects = list(dict.fromkeys(subjects))
-    stored = repo.load_profiles(conn, subjects)
+        face_subjects.update(case_id for case_id, _, distance in near if distance < far)
+    subjects = list(dict.fromkeys([*subjects, *face_subjects]))
+    position = {subject: i for i, subject in enumerate(subjects)}
+    stored = sorted(repo.load_profiles(conn, subjects), key=lambda s: position[s.subject_id])
     # a query without a face scores every face as missing: no vectors need reading
     stored_faces = repo.faces_of(conn, [s.subject_id for s in stored]) if faces else {}
     fetched = time.perf_counter()
-    scored = [
-        Scored(s, score_pair(query, _with_faces(s, stored_faces), algorithm=MATCHER))
-        for s in stored
-    ]
+    scored: list[Scored] = []
+    strong = False
+    for rank, item in enumerate(stored):
+        if strong and rank >= EARLY_SCORE and item.subject_id not in face_subjects:
+            continue
+        result = score_pair(query, _with_faces(item, stored_faces), algorithm=MATCHER)
+        strong = strong or result.band == "strong"
+        scored.append(Scored(item, result))
     scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s)]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
