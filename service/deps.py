@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, Header, Request
@@ -15,6 +15,10 @@ from service.db import Conn, Principal, set_context
 from service.errors import Forbidden, InvalidInput, Unauthorized
 from service.security import secret_matches, split_token
 from service.settings import Settings
+
+# The request's transaction commits when the handler returns, before the response
+# leaves: a client that reads right after a 201 or 202 must see what it wrote.
+COMMIT_BEFORE_RESPONSE: Literal["function"] = "function"
 
 
 @dataclass(slots=True)
@@ -115,7 +119,9 @@ def get_context(
 def require(*roles: str) -> Callable[[Context], Context]:
     """A dependency that admits only the given roles."""
 
-    def check(ctx: Annotated[Context, Depends(get_context)]) -> Context:
+    def check(
+        ctx: Annotated[Context, Depends(get_context, scope=COMMIT_BEFORE_RESPONSE)],
+    ) -> Context:
         if ctx.principal.role not in roles:
             raise Forbidden(
                 f"This needs the role {' or '.join(roles)}; "
@@ -127,7 +133,7 @@ def require(*roles: str) -> Callable[[Context], Context]:
     return check
 
 
-Caseworker = Annotated[Context, Depends(require("caseworker"))]
-Partner = Annotated[Context, Depends(require("partner"))]
-Auditor = Annotated[Context, Depends(require("auditor"))]
-Admin = Annotated[Context, Depends(require("admin"))]
+Caseworker = Annotated[Context, Depends(require("caseworker"), scope=COMMIT_BEFORE_RESPONSE)]
+Partner = Annotated[Context, Depends(require("partner"), scope=COMMIT_BEFORE_RESPONSE)]
+Auditor = Annotated[Context, Depends(require("auditor"), scope=COMMIT_BEFORE_RESPONSE)]
+Admin = Annotated[Context, Depends(require("admin"), scope=COMMIT_BEFORE_RESPONSE)]
