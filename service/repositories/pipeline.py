@@ -266,9 +266,20 @@ def load_profiles(conn: Conn, subject_ids: Sequence[UUID]) -> list[StoredProfile
 
 
 def gallery_version(conn: Conn) -> int:
+    """The newest profile version among the galleries this agency may reach.
+
+    One index probe per reachable agency: a single max() over an array predicate
+    would read every entry of the index (hundreds of milliseconds at a million).
+    """
     row = conn.execute(
-        "SELECT coalesce(max(gallery_version), 0) FROM match_profiles "
-        "WHERE agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[])"
+        """SELECT coalesce(max(newest.gallery_version), 0)
+           FROM unnest((SELECT tessera_readable_agencies())::uuid[]) AS reach(agency_id)
+           CROSS JOIN LATERAL (
+               SELECT p.gallery_version FROM match_profiles p
+               WHERE p.agency_id = reach.agency_id
+               ORDER BY p.gallery_version DESC
+               LIMIT 1
+           ) AS newest"""
     ).fetchone()
     assert row is not None
     version: int = row[0]
