@@ -96,6 +96,14 @@ def _case_state(client: TestClient, token: str, case_id: str) -> str:
     return state
 
 
+def _decide(client: TestClient, token: str, candidate: str, verdict: str, reason: str) -> Any:
+    return client.post(
+        f"/v1/candidates/{candidate}/decisions",
+        json={"verdict": verdict, "reason": reason},
+        headers=auth(token),
+    )
+
+
 def test_a_hanzi_case_finds_the_pinyin_record_and_two_confirmations_identify_it(
     client: TestClient, worker: WorkerProcess, agency: AgencyUsers, servers: Servers
 ) -> None:
@@ -121,10 +129,8 @@ def test_a_hanzi_case_finds_the_pinyin_record_and_two_confirmations_identify_it(
     assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
 
     # The creator confirms first; the second reviewer does not see that verdict.
-    first = client.post(
-        f"/v1/candidates/{top['id']}/decisions",
-        json={"verdict": "confirm", "reason": "passport photo and name agree"},
-        headers=auth(agency.caseworker),
+    first = _decide(
+        client, agency.caseworker, top["id"], "confirm", "passport photo and name agree"
     )
     assert first.status_code == 201, first.text
     assert first.json()["algorithm"] == run["algorithm"]
@@ -134,11 +140,7 @@ def test_a_hanzi_case_finds_the_pinyin_record_and_two_confirmations_identify_it(
     assert view["review"] == {"you_decided": False, "status": None, "decisions": None}
     assert _case_state(client, agency.caseworker, case_id) == "under_review"
 
-    second = client.post(
-        f"/v1/candidates/{top['id']}/decisions",
-        json={"verdict": "confirm", "reason": "independent check agrees"},
-        headers=auth(agency.caseworker2),
-    )
+    second = _decide(client, agency.caseworker2, top["id"], "confirm", "independent check agrees")
     assert second.status_code == 201, second.text
     assert second.json()["case_state"] == "identified"
 
@@ -166,17 +168,9 @@ def test_the_case_creator_cannot_give_the_second_confirmation(
     client: TestClient, worker: WorkerProcess, agency: AgencyUsers, servers: Servers
 ) -> None:
     case_id, candidate = _ready_candidate(client, agency, servers, "CASE-CREATOR")
-    first = client.post(
-        f"/v1/candidates/{candidate}/decisions",
-        json={"verdict": "confirm", "reason": "agree"},
-        headers=auth(agency.caseworker2),
-    )
+    first = _decide(client, agency.caseworker2, candidate, "confirm", "agree")
     assert first.status_code == 201
-    second = client.post(
-        f"/v1/candidates/{candidate}/decisions",
-        json={"verdict": "confirm", "reason": "agree too"},
-        headers=auth(agency.caseworker),
-    )
+    second = _decide(client, agency.caseworker, candidate, "confirm", "agree too")
     assert second.status_code == 409
     assert second.json()["code"] == "two_person_rule"
     assert _case_state(client, agency.caseworker, case_id) == "under_review"
@@ -186,16 +180,8 @@ def test_a_reject_disputes_the_candidate_and_blocks_identification(
     client: TestClient, worker: WorkerProcess, agency: AgencyUsers, servers: Servers
 ) -> None:
     case_id, candidate = _ready_candidate(client, agency, servers, "CASE-REJECT")
-    client.post(
-        f"/v1/candidates/{candidate}/decisions",
-        json={"verdict": "confirm", "reason": "looks right"},
-        headers=auth(agency.caseworker),
-    )
-    rejected = client.post(
-        f"/v1/candidates/{candidate}/decisions",
-        json={"verdict": "reject", "reason": "birth place contradicts"},
-        headers=auth(agency.caseworker2),
-    )
+    _decide(client, agency.caseworker, candidate, "confirm", "looks right")
+    rejected = _decide(client, agency.caseworker2, candidate, "reject", "birth place contradicts")
     assert rejected.status_code == 201
     assert rejected.json()["candidate_status"] == "disputed"
     assert _case_state(client, agency.caseworker, case_id) == "under_review"
@@ -347,14 +333,7 @@ def test_a_partner_cannot_read_cases_or_runs(
     case_id, candidate = _ready_candidate(client, agency, servers, "CASE-PARTNER")
     for path in (f"/v1/cases/{case_id}", f"/v1/cases/{case_id}/candidates"):
         assert client.get(path, headers=auth(agency.partner)).status_code == 403
-    assert (
-        client.post(
-            f"/v1/candidates/{candidate}/decisions",
-            json={"verdict": "confirm", "reason": "x"},
-            headers=auth(agency.partner),
-        ).status_code
-        == 403
-    )
+    assert _decide(client, agency.partner, candidate, "confirm", "x").status_code == 403
 
 
 def test_match_run_endpoints_hide_other_agencies_runs(
