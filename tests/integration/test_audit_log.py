@@ -98,69 +98,48 @@ def test_reordered_events_are_detected(fresh_database: str) -> None:
     assert result.first_bad_seq == 2
 
 
+def _audit_cli(database: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``tessera audit ARGS`` against ``database``, as an operator would run it."""
+    env = {**os.environ, "TESSERA_DATABASE_URL": database, "TESSERA_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "audit", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_a_truncated_tail_is_caught_by_a_checkpoint_not_by_the_chain(
     fresh_database: str, tmp_path: Path
 ) -> None:
     _append_events(fresh_database, 4)
-    env = {**os.environ, "TESSERA_DATABASE_URL": fresh_database, "TESSERA_HOME": str(tmp_path)}
-    checkpoint = tmp_path / "checkpoint.json"
-    cli = [sys.executable, "-m", "service.cli", "audit"]
-    made = subprocess.run(
-        [*cli, "checkpoint", "--out", str(checkpoint)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    checkpoint = str(tmp_path / "checkpoint.json")
+    made = _audit_cli(fresh_database, tmp_path, "checkpoint", "--out", checkpoint)
     assert made.returncode == 0, made.stderr
-    assert json.loads(checkpoint.read_text())["length"] == 4
+    assert json.loads(Path(checkpoint).read_text())["length"] == 4
 
     _append_events(fresh_database, 3)
-    grown = subprocess.run(
-        [*cli, "verify", "--checkpoint", str(checkpoint)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    grown = _audit_cli(fresh_database, tmp_path, "verify", "--checkpoint", checkpoint)
     assert grown.returncode == 0, grown.stderr
     assert "from 4 to 7" in grown.stdout
 
     _tamper(fresh_database, "DELETE FROM audit_events WHERE seq >= 3")
     assert _verify(fresh_database).valid  # a cut tail still chains...
-    shrunk = subprocess.run(
-        [*cli, "verify", "--checkpoint", str(checkpoint)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    shrunk = _audit_cli(fresh_database, tmp_path, "verify", "--checkpoint", checkpoint)
     assert shrunk.returncode == 1  # ...but the checkpoint proves events were lost
     assert "INVALID" in shrunk.stderr
 
 
 def test_a_forged_checkpoint_is_refused(fresh_database: str, tmp_path: Path) -> None:
     _append_events(fresh_database, 2)
-    env = {**os.environ, "TESSERA_DATABASE_URL": fresh_database, "TESSERA_HOME": str(tmp_path)}
     checkpoint = tmp_path / "checkpoint.json"
-    cli = [sys.executable, "-m", "service.cli", "audit"]
-    subprocess.run(
-        [*cli, "checkpoint", "--out", str(checkpoint)],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    made = _audit_cli(fresh_database, tmp_path, "checkpoint", "--out", str(checkpoint))
+    assert made.returncode == 0, made.stderr
     forged = json.loads(checkpoint.read_text())
     forged["length"] = 1
     checkpoint.write_text(json.dumps(forged))
-    result = subprocess.run(
-        [*cli, "verify", "--checkpoint", str(checkpoint)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _audit_cli(fresh_database, tmp_path, "verify", "--checkpoint", str(checkpoint))
     assert result.returncode == 1
     assert "signature" in result.stderr
 
