@@ -205,6 +205,17 @@ def test_one_reviewer_cannot_confirm_twice(
     assert again.json()["code"] == "already_decided"
 
 
+def _confirm_in_sql(
+    conn: psycopg.Connection[Any], candidate: str, reviewer: UUID, reason: str
+) -> None:
+    """A confirmation written straight into the table, as the service role."""
+    conn.execute(
+        "INSERT INTO decisions (candidate_id, reviewer_id, verdict, reason) "
+        "VALUES (%s, %s, 'confirm', %s)",
+        (candidate, reviewer, reason),
+    )
+
+
 def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
     client: TestClient, worker: WorkerProcess, agency: AgencyUsers, servers: Servers
 ) -> None:
@@ -216,37 +227,17 @@ def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
             conn.execute("UPDATE cases SET state = 'identified' WHERE id = %s", (case_id,))
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
-        conn.execute(
-            "INSERT INTO decisions (candidate_id, reviewer_id, verdict, reason) "
-            "VALUES (%s, %s, 'confirm', 'x')",
-            (candidate, agency.caseworker2_id),
-        )
+        _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
         with pytest.raises(psycopg.errors.UniqueViolation):
-            conn.execute(
-                "INSERT INTO decisions (candidate_id, reviewer_id, verdict, reason) "
-                "VALUES (%s, %s, 'confirm', 'y')",
-                (candidate, agency.caseworker2_id),
-            )
+            _confirm_in_sql(conn, candidate, agency.caseworker2_id, "y")
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
-        conn.execute(
-            "INSERT INTO decisions (candidate_id, reviewer_id, verdict, reason) "
-            "VALUES (%s, %s, 'confirm', 'x')",
-            (candidate, agency.caseworker2_id),
-        )
+        _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
         with pytest.raises(psycopg.errors.CheckViolation, match="creator"):
-            conn.execute(
-                "INSERT INTO decisions (candidate_id, reviewer_id, verdict, reason) "
-                "VALUES (%s, %s, 'confirm', 'y')",
-                (candidate, agency.caseworker_id),
-            )
+            _confirm_in_sql(conn, candidate, agency.caseworker_id, "y")
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
-        conn.execute(
-            "INSERT INTO decisions (candidate_id, reviewer_id, verdict, reason) "
-            "VALUES (%s, %s, 'confirm', 'x')",
-            (candidate, agency.caseworker2_id),
-        )
+        _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE decisions SET verdict = 'reject'")
     assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
