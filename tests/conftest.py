@@ -26,7 +26,11 @@ from service.embedded import EmbeddedBroker, ensure_database, start_postgres
 from service.migrate import app_url, migrate
 from service.settings import Settings
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The shared data lies beside the clone (as in CI); TESSERA_SHARED_DATA names it
+# for a clone made anywhere else.
+SHARED_DATA = Path(
+    os.environ.get("TESSERA_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 FACES = SHARED_DATA / "faces"
 
 

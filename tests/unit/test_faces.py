@@ -20,9 +20,10 @@ from PIL import Image, ImageFile, ImageFilter
 
 from matching import faces
 from matching.comparison import Comparison
+from tests.conftest import FACES
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "faces"
+DATA = FACES
 
 RGB = npt.NDArray[np.uint8]
 
