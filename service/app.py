@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from service import errors
 from service.db import open_pool
+from service.desk import router as desk_router
 from service.middleware import RequestGuard
 from service.migrate import app_url
 from service.routers import (
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identities.router,
         matching.router,
         partner.router,
+        desk_router,
     ):
         app.include_router(router)
     return app

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     retry_backoff_s: float = 2.0
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None
+    desk_idle_timeout_s: float = 900.0
 
 
 @lru_cache
