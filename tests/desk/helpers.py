@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -37,6 +38,38 @@ def sign_in(client: TestClient, token: str, purpose: str = "desk test") -> Any:
         "/desk/sign-in",
         data={"token": token, "purpose": purpose, "csrf": csrf_of(form.text), "next": ""},
         follow_redirects=False,
+    )
+
+
+def named_agency(client: TestClient, admin_token: str, name: str) -> AgencyUsers:
+    """An agency with people's names (for screenshots that read like the real thing)."""
+    response = client.post(
+        "/v1/agencies", json={"name": name, "country": "DEU"}, headers=auth(admin_token)
+    )
+    assert response.status_code == 201, response.text
+    agency_id = UUID(response.json()["id"])
+    tokens: dict[str, str] = {}
+    ids: dict[str, UUID] = {}
+    for label, person, role in (
+        ("caseworker", "A. Keller", "caseworker"),
+        ("caseworker2", "B. Haddad", "caseworker"),
+        ("partner", "Consulate liaison", "partner"),
+        ("auditor", "M. Lindqvist", "auditor"),
+    ):
+        created = client.post(
+            "/v1/users",
+            json={"agency_id": str(agency_id), "name": person, "role": role},
+            headers=auth(admin_token),
+        )
+        assert created.status_code == 201, created.text
+        tokens[label] = created.json()["token"]
+        ids[label] = UUID(created.json()["id"])
+    return AgencyUsers(
+        id=agency_id,
+        name=name,
+        caseworker_id=ids["caseworker"],
+        caseworker2_id=ids["caseworker2"],
+        **tokens,
     )
 
 
