@@ -1,0 +1,58 @@
+"""The auditor's pages on a log of their own, so it can be broken on purpose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.cli import bootstrap_admin
+from service.migrate import app_url
+from service.settings import Settings
+from tests.conftest import Servers, create_agency
+from tests.desk.helpers import desk_client, sign_in
+
+
+@pytest.fixture
+def fresh_desk(fresh_database: str, servers: Servers) -> Iterator[tuple[TestClient, str]]:
+    settings = Settings(
+        home=servers.home,
+        database_url=fresh_database,
+        app_database_url=app_url(fresh_database),
+        broker_url=servers.broker_url,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client, fresh_database
+
+
+def test_a_broken_chain_is_shown_with_its_first_bad_event(
+    fresh_desk: tuple[TestClient, str],
+) -> None:
+    client, owner_url = fresh_desk
+    agency = create_agency(client, bootstrap_admin(owner_url, "Fresh administrator"))
+    desk = desk_client(client)
+    sign_in(desk, agency.auditor, "chain check")
+    whole = desk.get("/desk/audit")
+    assert whole.status_code == 200
+    assert "The chain is whole." in whole.text
+
+    with psycopg.connect(owner_url) as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("UPDATE audit_events SET purpose = 'rewritten' WHERE seq = 3")
+        row = conn.execute("SELECT id FROM audit_events WHERE seq = 3").fetchone()
+    assert row is not None
+    broken = desk.get("/desk/audit")
+    assert broken.status_code == 200
+    assert "The chain is broken." in broken.text
+    assert "The first bad event is number 3" in broken.text
+    assert str(row[0]) in broken.text
+    assert "its content does not match its hash" in broken.text
+    assert "Show the log from the first bad event" in broken.text
+    cursor = broken.text.split('href="/desk/audit?cursor=')[1].split('"')[0]
+    start = desk.get(f"/desk/audit?cursor={cursor}")
+    assert start.status_code == 200
+    first_row = start.text.split("<tbody>")[1].split("</tr>")[0]
+    assert "<td>3</td>" in first_row and "rewritten" in first_row
