@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 
 from service.demo import GALLERY
-from tests.conftest import AgencyUsers, Servers, auth
+from tests.conftest import AgencyUsers, Servers, auth, create_agency
 from tests.desk.conftest import SCREENSHOTS, assert_accessible, new_page
 from tests.desk.helpers import (
     MRZ,
@@ -89,8 +89,38 @@ def demo(client: TestClient, admin_token: str, servers: Servers, worker: WorkerP
         "language-tests",
         {"language": "cdo", "dialect": "Fuqing Min", "region": "Fujian", "confidence": 0.8},
     )
+    # Another agency shares its gallery with this one: its record may be found, but
+    # none of its stored values may be shown.
+    owner = create_agency(client, admin_token, country="FRA")
+    shared = client.post(
+        "/v1/identities",
+        json={**SHARED_RECORD, "external_id": "FR-REG-77"},
+        headers=auth(owner.caseworker),
+    )
+    assert shared.status_code == 201, shared.text
+    agreement = client.post(
+        "/v1/sharing-agreements",
+        json={
+            "owner_agency_id": str(owner.id),
+            "partner_agency_id": str(agency.id),
+            "purpose": "readmission identification",
+        },
+        headers=auth(admin_token),
+    )
+    assert agreement.status_code == 201, agreement.text
     wait_for(lambda: indexed(servers.owner_url, agency, len(GALLERY)), timeout=90)
+    wait_for(lambda: indexed(servers.owner_url, owner, 1), timeout=90)
     return DemoCase(agency=agency, case_id=case_id, reference=reference)
+
+
+# Values only the sharing agency holds: a desk page of the other agency must show none.
+SHARED_RECORD = {
+    "names": [{"full": "Wang Xiaoming", "given": "Xiaoming", "family": "Wang"}],
+    "birth_date": "1990-05-17",
+    "sex": "M",
+    "birth_place": {"name": "Changle", "country": "CHN"},
+    "documents": [{"type": "residence_permit", "number": "FR4455667", "issuer": "FRA"}],
+}
 
 
 def _sign_in(page: Page, base: str, token: str, purpose: str) -> None:
@@ -164,6 +194,9 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     assert top.locator('bdi[lang="zh"]', has_text="王小明").count() == 1
     assert "Wang Xiaoming" in top.inner_text()
     assert_accessible(first)
+    shared_row = first.locator("table.candidates tbody tr").filter(has_text="FR-REG-77")
+    assert "other agency" in shared_row.inner_text()
+    assert "not disclosed" in shared_row.inner_text()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     first.evaluate("window.scrollTo(0, 0)")
     first.screenshot(path=str(SCREENSHOTS / "case.png"))
@@ -186,7 +219,23 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     assert_accessible(first)
     first.screenshot(path=str(SCREENSHOTS / "candidate.png"))
 
-    # The first reviewer (the case's creator) confirms.
+    # Another agency's candidate: its reference, score and levels, none of its values.
+    first.goto(f"{live_url}/desk/cases/{demo.case_id}")
+    first.get_by_role("link", name="FR-REG-77").click()
+    page_text = first.content()
+    assert "Held by another agency" in page_text
+    for value in ("Changle", "FR4455667", "residence"):
+        assert value not in page_text, value
+    assert_accessible(first)
+    first.goto(candidate_url)
+
+    # A verdict needs a reason; the first reviewer (the case's creator) confirms.
+    first.get_by_label("Confirm: this is the same person").check()
+    first.get_by_label("Reason (required)").fill("   ")
+    first.get_by_role("button", name="Record verdict").click()
+    assert "give the reason for your verdict" in first.get_by_role("alert").inner_text()
+    assert _decisions(servers.owner_url, candidate_id) == []
+    first.goto(candidate_url)
     first.get_by_label("Confirm: this is the same person").check()
     first.get_by_label("Reason (required)").fill("Passport MRZ and registry record agree.")
     first.get_by_role("button", name="Record verdict").click()

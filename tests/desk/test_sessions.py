@@ -305,3 +305,43 @@ def test_static_files_are_served_and_nothing_else(client: TestClient) -> None:
     assert desk.get("/desk/static/desk.js").status_code == 200
     assert desk.get("/desk/static/..%2Froutes.py").status_code == 404
     assert desk.get("/desk/static/routes.py").status_code == 404
+
+
+def test_signing_in_returns_to_the_page_asked_for_and_never_to_another_site(
+    client: TestClient, agency: AgencyUsers
+) -> None:
+    case_id = create_case(client, agency.caseworker, "DESK-NEXT", {"names": ["Li Wei"]})
+    desk = desk_client(client)
+    asked = desk.get(f"/desk/cases/{case_id}", follow_redirects=False)
+    assert asked.headers["location"] == f"/desk/sign-in?next=/desk/cases/{case_id}"
+    form = desk.get(asked.headers["location"])
+    assert f'name="next" value="/desk/cases/{case_id}"' in form.text
+    for target, landing in (
+        (f"/desk/cases/{case_id}", f"/desk/cases/{case_id}"),
+        ("//evil.example/desk/", "/desk/"),
+        ("https://evil.example/", "/desk/"),
+        ("/desk/..//evil.example", "/desk/"),
+    ):
+        form = desk.get("/desk/sign-in")
+        response = desk.post(
+            "/desk/sign-in",
+            data={
+                "token": agency.caseworker,
+                "purpose": "x",
+                "csrf": csrf_of(form.text),
+                "next": target,
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == landing, target
+
+
+def test_a_sign_in_without_a_purpose_is_refused(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    desk = desk_client(client)
+    response = sign_in(desk, agency.caseworker, purpose="   ")
+    assert response.status_code == 422
+    assert "State the purpose of this session" in response.text
+    assert _sessions_of(owner_conn, agency.caseworker_id) == []
