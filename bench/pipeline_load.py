@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.gallery import DEFAULT_DATA, load_tokens, people, query_for  # noqa: E402
 from bench.harness import start as start_stack  # noqa: E402
-from matching import build_profile, search_keys  # noqa: E402
+from matching import build_profile  # noqa: E402
 from service.db import Principal, set_context  # noqa: E402
 from service.migrate import app_url  # noqa: E402
-from service.pipeline import BLOCK_LIMIT, BLOCK_PER_KEY, key_weight  # noqa: E402
+from service.pipeline import block_candidates  # noqa: E402
 from service.repositories import pipeline as repo  # noqa: E402
 
 
@@ -168,16 +168,8 @@ def main() -> None:
                 found1 += bool(refs) and refs[0] == expect
                 with conn.transaction():
                     set_context(conn, Principal(caseworker_id, office_id, "caseworker"))
-                    keys = sorted(search_keys(build_profile(query)))
-                    blocked = repo.block(
-                        conn,
-                        keys,
-                        [key_weight(k) for k in keys],
-                        exclude=None,
-                        per_key=BLOCK_PER_KEY,
-                        limit=BLOCK_LIMIT,
-                    )
-                    stored = repo.load_profiles(conn, [s for s, _ in blocked])
+                    blocked = block_candidates(conn, build_profile(query), exclude=None)
+                    stored = repo.load_profiles(conn, blocked)
                     blocked_found += any(s.ref == expect for s in stored)
         figures.update(
             {

@@ -9,7 +9,7 @@ Pure: no database, HTTP, queue or pydantic; no I/O but its own packaged data fil
 """
 
 from matching.comparison import Comparison, Feature, MatchResult
-from matching.keys import search_keys
+from matching.keys import query_keys, search_keys
 from matching.profile import Profile, build_profile
 from matching.scoring import ALGORITHM, score_pair
 
@@ -20,6 +20,7 @@ __all__ = [
     "MatchResult",
     "Profile",
     "build_profile",
+    "query_keys",
     "score_pair",
     "search_keys",
 ]

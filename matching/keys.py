@@ -1,12 +1,21 @@
 """Search keys: the strings a profile is indexed and looked up by, for blocking.
 
-Three families, kept small (a few dozen per profile):
+Four families, kept small (a few dozen per stored profile):
 
 * name keys from :func:`matching.names.name_keys` (``tr:``, ``sk:``, ``ph:``);
 * ``doc:<number>`` for each document number, normalised and with OCR-confusable
   letters folded to digits, so ``E1234S678`` and ``E12345678`` share a key;
 * ``by:<year>`` for the year of birth; for an age-assessment range, every year it
-  covers, up to :data:`MAX_RANGE_YEARS` around its middle.
+  covers, up to :data:`MAX_RANGE_YEARS` around its middle;
+* ``sb:<skeleton>:<year>`` a name part's consonant skeleton together with a birth
+  year. One part of a common name is shared by thousands of people in a large
+  gallery, and one birth year by tens of thousands; the two together by a handful.
+  This is what finds a person when only one name part survives transliteration.
+
+A stored profile is indexed under :func:`search_keys`. A query looks up
+:func:`query_keys`: the same keys, except that a name part's skeleton is tried with
+the years on either side of each birth year as well, since a year off by one is a
+common error in stated dates of birth.
 
 ``by:`` keys are coarse (one year holds a large share of any gallery): use them to
 rank or to narrow candidates found by name keys, not to block alone.
@@ -15,6 +24,11 @@ rank or to narrow candidates found by name keys, not to block alone.
 >>> sorted(k for k in search_keys(build_profile(
 ...     {"names": [], "birth_date": "1990-05-17", "documents": [{"number": "e12 3456"}]})))
 ['by:1990', 'doc:E123456']
+>>> sorted(k for k in search_keys(build_profile({"names": ["Ahmed"], "birth_date": "1990"})))
+['by:1990', 'ph:amt', 'sb:hmd:1990', 'sk:hmd', 'tr:ahmed']
+>>> sorted(k for k in query_keys(build_profile({"names": ["Ahmed"], "birth_date": "1990"}))
+...        if k.startswith("sb:"))
+['sb:hmd:1989', 'sb:hmd:1990', 'sb:hmd:1991']
 """
 
 from __future__ import annotations
@@ -24,10 +38,12 @@ import datetime as dt
 from matching.names import name_keys
 from matching.profile import Profile
 
-__all__ = ["MAX_RANGE_YEARS", "search_keys"]
+__all__ = ["MAX_RANGE_YEARS", "query_keys", "search_keys"]
 
 #: The most birth-year keys a range gives (the years nearest its middle).
 MAX_RANGE_YEARS = 7
+#: How far a query's birth year may be from the stored one and still share a key.
+QUERY_YEAR_SLACK = 1
 
 
 def _birth_years(profile: Profile) -> list[int]:
@@ -48,9 +64,23 @@ def _birth_years(profile: Profile) -> list[int]:
     return years
 
 
-def search_keys(profile: Profile) -> frozenset[str]:
-    """Every key a profile is found by: name keys, ``doc:`` and ``by:`` keys."""
+def _keys(profile: Profile, *, slack: int) -> frozenset[str]:
     keys = set(name_keys(profile.names))
     keys.update(f"doc:{d.ocr}" for d in profile.documents)
-    keys.update(f"by:{year}" for year in _birth_years(profile))
+    years = _birth_years(profile)
+    keys.update(f"by:{year}" for year in years)
+    near = sorted({y + d for y in years for d in range(-slack, slack + 1)})
+    skeletons = [k[3:] for k in keys if k.startswith("sk:")]
+    keys.update(f"sb:{sk}:{year}" for sk in skeletons for year in near)
     return frozenset(keys)
+
+
+def search_keys(profile: Profile) -> frozenset[str]:
+    """Every key a stored profile is found by: name, ``doc:``, ``by:`` and ``sb:`` keys."""
+    return _keys(profile, slack=0)
+
+
+def query_keys(profile: Profile) -> frozenset[str]:
+    """The keys to look a profile up by: :func:`search_keys`, with each skeleton also
+    paired with the birth years next to the stated ones."""
+    return _keys(profile, slack=QUERY_YEAR_SLACK)

@@ -593,14 +593,13 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     * ``tr:<form>`` a Latin form (the best three readings of a native part), for
       equality and pg_trgm similarity;
     * ``sk:<skeleton>`` its consonant skeleton (vowels and doubling dropped);
-    * ``s3:<first three skeleton letters>`` a coarse prefix of the skeleton;
     * ``ph:<metaphone>`` its phonetic code.
 
-    Skeleton, prefix and phonetic keys come from the best ``per_part`` readings of a
-    native part; they collapse the spelling variants, so a person has tens of keys.
+    Skeleton and phonetic keys come from the best ``per_part`` readings of a native
+    part; they collapse the spelling variants, so a person has tens of keys.
 
     >>> sorted(name_keys(build_name_set(["Ahmed"])))
-    ['ph:amt', 's3:hmd', 'sk:hmd', 'tr:ahmed']
+    ['ph:amt', 'sk:hmd', 'tr:ahmed']
     """
     keys: set[str] = set()
     for reading in names.readings:
@@ -614,7 +613,6 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
                 sk = skeleton(form)
                 if len(sk) >= 2:
                     keys.add("sk:" + sk)
-                    keys.add("s3:" + sk[:3])
                 ph = _phonetic(form)
                 if len(ph) >= 2:
                     keys.add("ph:" + ph)

@@ -7,6 +7,7 @@ scoring happens here with ``matching`` on the few hundred candidates blocking re
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from uuid import UUID
 
 import numpy as np
 
-from matching import MatchResult, Profile, build_profile, score_pair, search_keys
+from matching import MatchResult, Profile, build_profile, query_keys, score_pair, search_keys
 from matching.comparison import Comparison
 from matching.faces import compare_face_sets, load_face_config
 from matching.scoring import DEFAULT, extend_algorithm
@@ -24,7 +25,12 @@ from service.db import Conn
 from service.profiles import merge_person, person_hash
 from service.repositories import pipeline as repo
 
-BLOCK_PER_KEY = 2000
+#: A key held by more reachable profiles than this is too common to fetch: it would
+#: cost more than it tells. Rarer keys are fetched whole.
+BLOCK_PER_KEY = 5000
+#: When every key of a query is that common, the rarest few are fetched, this many
+#: postings each, so a query still gets candidates.
+FALLBACK_KEYS = 3
 BLOCK_LIMIT = 300
 # Candidates arrive best-first by shared keys; once one of the first EARLY_SCORE is a
 # strong match the rest of the key-blocked list is not scored (faces always are).
@@ -36,14 +42,37 @@ INDEX_BATCH = 500
 FACE_NEIGHBOURS = 50
 FACE_EF_SEARCH = 200
 
-# Rarer evidence says more: a shared document number outweighs many shared name keys,
-# a shared birth year alone says little.
-_KEY_WEIGHTS = {"doc": 8.0, "by": 0.25, "yr": 0.25}
+
+def key_weights(counts: Mapping[str, int], keys: Sequence[str]) -> dict[str, float]:
+    """Blocking weights by rarity: a key held by ``df`` of ``n`` profiles weighs
+    ``log(1 + n / df)`` (a smoothed inverse document frequency), so a shared document
+    number or a rare name part outweighs many shared common ones. Keys nobody holds
+    are left out, and so are keys held by more than :data:`BLOCK_PER_KEY` profiles,
+    unless every key is: then the :data:`FALLBACK_KEYS` rarest stay.
+
+    >>> key_weights({"*": 1000, "sk:hmd": 10, "by:1990": 100}, ["sk:hmd", "by:1990", "x"])
+    {'sk:hmd': 4.615, 'by:1990': 2.398}
+    """
+    total = max(counts.get("*", 0), 1)
+    held = sorted((counts[k], k) for k in keys if counts.get(k, 0) > 0)
+    kept = [(df, k) for df, k in held if df <= BLOCK_PER_KEY] or held[:FALLBACK_KEYS]
+    return {k: round(math.log1p(total / df), 3) for df, k in kept}
 
 
-def key_weight(key: str) -> float:
-    """The blocking weight of a search key, by its kind (the prefix before ':')."""
-    return _KEY_WEIGHTS.get(key.partition(":")[0], 1.0)
+def block_candidates(conn: Conn, query: Profile, *, exclude: UUID | None) -> list[UUID]:
+    """Candidates for ``query`` from the key index: subjects sharing the most weighted
+    keys, best first, at most :data:`BLOCK_LIMIT`."""
+    keys = sorted(query_keys(query))
+    weights = key_weights(repo.key_counts(conn, [*keys, "*"]), keys)
+    blocked = repo.block(
+        conn,
+        list(weights),
+        list(weights.values()),
+        exclude=exclude,
+        per_key=BLOCK_PER_KEY,
+        limit=BLOCK_LIMIT,
+    )
+    return [subject for subject, _ in blocked]
 
 
 def face_comparator(query: Profile, candidate: Profile) -> Comparison:
@@ -126,17 +155,8 @@ def find_candidates(
     """
     started = time.perf_counter()
     query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
-    keys = sorted(search_keys(query))
     profiled = time.perf_counter()
-    blocked = repo.block(
-        conn,
-        keys,
-        [key_weight(k) for k in keys],
-        exclude=exclude,
-        per_key=BLOCK_PER_KEY,
-        limit=BLOCK_LIMIT,
-    )
-    subjects = [subject for subject, _ in blocked]
+    subjects = block_candidates(conn, query, exclude=exclude)
     far = FACE_CONFIG.threshold("far")
     face_subjects: set[UUID] = set()
     for vector in faces:

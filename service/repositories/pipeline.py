@@ -184,7 +184,7 @@ def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
               WHERE match_profiles.person_hash IS DISTINCT FROM EXCLUDED.person_hash
                  OR match_profiles.algorithm IS DISTINCT FROM EXCLUDED.algorithm
                  OR match_profiles.ref IS DISTINCT FROM EXCLUDED.ref
-           RETURNING subject_id""",
+           RETURNING subject_id, agency_id, xmax = 0""",
         (
             [r.subject_id for r in rows],
             [r.subject_kind for r in rows],
@@ -203,24 +203,54 @@ def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
     ids = {row[0] for row in changed}
     if not ids:
         return 0
-    conn.execute("DELETE FROM match_keys WHERE subject_id = ANY(%s)", (list(ids),))
+    created = [row[1] for row in changed if row[2]]
     postings = [
         (k, r.subject_id, r.agency_id, r.subject_kind)
         for r in rows
         if r.subject_id in ids
         for k in sorted(set(r.keys))
     ]
+    # One statement swaps the postings and moves the key counts by the difference, in
+    # key order, so two indexers updating the same counts queue rather than deadlock.
     conn.execute(
-        "INSERT INTO match_keys (key, subject_id, agency_id, subject_kind) "
-        "SELECT * FROM unnest(%s::text[], %s::uuid[], %s::uuid[], %s::text[])",
+        """WITH gone AS (
+               DELETE FROM match_keys WHERE subject_id = ANY(%s) RETURNING agency_id, key
+           ), added AS (
+               INSERT INTO match_keys (key, subject_id, agency_id, subject_kind)
+               SELECT * FROM unnest(%s::text[], %s::uuid[], %s::uuid[], %s::text[])
+               RETURNING agency_id, key
+           ), moves AS (
+               SELECT agency_id, key, -1 AS d FROM gone
+               UNION ALL SELECT agency_id, key, 1 FROM added
+               UNION ALL SELECT agency_id, '*', 1 FROM unnest(%s::uuid[]) AS n(agency_id)
+           )
+           INSERT INTO match_key_stats AS s (agency_id, key, df)
+           SELECT agency_id, key, sum(d) FROM moves
+           GROUP BY agency_id, key HAVING sum(d) <> 0
+           ORDER BY agency_id, key
+           ON CONFLICT (agency_id, key) DO UPDATE SET df = s.df + EXCLUDED.df""",
         (
+            list(ids),
             [p[0] for p in postings],
             [p[1] for p in postings],
             [p[2] for p in postings],
             [p[3] for p in postings],
+            created,
         ),
     )
     return len(ids)
+
+
+def key_counts(conn: Conn, keys: Sequence[str]) -> dict[str, int]:
+    """How many reachable profiles hold each key (``'*'``: how many profiles there are)."""
+    rows = conn.execute(
+        """SELECT key, sum(df)::bigint FROM match_key_stats
+           WHERE key = ANY(%s)
+             AND agency_id = ANY ((SELECT tessera_readable_agencies())::uuid[])
+           GROUP BY key""",
+        (list(keys),),
+    ).fetchall()
+    return {row[0]: int(row[1]) for row in rows}
 
 
 def block(
