@@ -38,7 +38,10 @@ import datetime as dt
 from matching.names import name_keys
 from matching.profile import Profile
 
-__all__ = ["MAX_RANGE_YEARS", "query_keys", "search_keys"]
+__all__ = ["KEYS_VERSION", "MAX_RANGE_YEARS", "query_keys", "search_keys"]
+
+#: The key scheme's version: stored keys of another version must be rebuilt.
+KEYS_VERSION = "keys-2"
 
 #: The most birth-year keys a range gives (the years nearest its middle).
 MAX_RANGE_YEARS = 7

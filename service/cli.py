@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--demo", action="store_true", help="load demo data and print tokens")
 
     commands.add_parser("migrate", help="apply the migrations")
+    commands.add_parser(
+        "reindex", help="rebuild profiles made by an older algorithm (also done by 'run')"
+    )
     api = commands.add_parser("api", help="serve the API only, on the servers named by URL")
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--host", default=None)
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate(runtime.owner_url, app_password=settings.app_db_password)
     if args.command == "migrate":
         print("migrations applied")
+        return 0
+    if args.command == "reindex":
+        queued, rebuilt = _reindex(runtime.owner_url)
+        print(f"{queued} identity records queued for indexing, {rebuilt} cases rebuilt")
         return 0
     if args.command == "admin":
         token = bootstrap_admin(runtime.owner_url, args.name)
@@ -107,6 +114,13 @@ def bootstrap_admin(owner_url: str, name: str) -> str:
             details={"name": name},
         )
     return issued.token
+
+
+def _reindex(owner_url: str) -> tuple[int, int]:
+    from service.reindex import reindex_stale
+
+    with psycopg.connect(owner_url) as conn:
+        return reindex_stale(conn)
 
 
 OPERATORS_AGENCY = "Tessera operators"
@@ -212,6 +226,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     worker: subprocess.Popen[bytes] | None = None
     try:
         migrate(runtime.owner_url, app_password=settings.app_db_password)
+        queued, rebuilt = _reindex(runtime.owner_url)
+        if queued or rebuilt:
+            print(f"profiles of an older algorithm: {queued} queued, {rebuilt} rebuilt")
         env = {**os.environ, **runtime.env()}
         worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
         full = runtime.settings(settings)

@@ -20,6 +20,7 @@ import numpy as np
 from matching import MatchResult, Profile, build_profile, query_keys, score_pair, search_keys
 from matching.comparison import Comparison
 from matching.faces import compare_face_sets, load_face_config
+from matching.keys import KEYS_VERSION
 from matching.scoring import DEFAULT, extend_algorithm
 from service.db import Conn
 from service.profiles import merge_person, person_hash
@@ -88,6 +89,9 @@ MATCHER = extend_algorithm(
     DEFAULT, FACE_CONFIG.raw["feature"], face_comparator, label=f"face-{FACE_CONFIG.version}"
 )
 ALGORITHM = MATCHER.id
+#: What a stored profile was built with: the algorithm and the search-key scheme. A
+#: profile of another version is rebuilt (see :mod:`service.reindex`).
+PROFILE_VERSION = f"{ALGORITHM}/{KEYS_VERSION}"
 #: Face levels that put a candidate on the list whatever the rest of its score: a
 #: reviewer must see a close face even under different names.
 _FACE_KEEP = frozenset({"strong", "close"})
@@ -225,7 +229,7 @@ def profile_row(
         name_text=" ".join(_name_strings(person))[:2000],
         birth_year=profile.birth.year if profile.birth is not None else None,
         keys=keys,
-        algorithm=ALGORITHM,
+        algorithm=PROFILE_VERSION,
     )
 
 
