@@ -41,9 +41,11 @@ import gzip
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
@@ -71,6 +73,7 @@ __all__ = [
     "build_name_set",
     "compare_names",
     "compare_names_with_rarity",
+    "judge_names",
     "name_keys",
     "name_rarity",
 ]
@@ -104,9 +107,24 @@ class _Part:
     skels: tuple[str, ...] = ()  # consonant skeletons of the forms
     channel: bool = False  # an alphabetic learned model can score Latin spellings of it
     simple: bool = False  # one Latin form of two letters or more: the fast path
+    #: Everything :func:`_part_sim` reads, as one string: two parts with the same key
+    #: compare alike, so a pair's result can be remembered (see ``_PAIR_MEMO``).
+    key: str = ""
+    #: Costs as an array, for the many-readings path; None when that path cannot be
+    #: used (a part with a single-letter form).
+    cost_array: Any = field(default=None, compare=False, repr=False)
 
 
 def _with_skeletons(p: _Part) -> _Part:
+    channel = p.native and has_channel_model(p.text)
+    key = "\x1e".join(
+        (
+            ("N" if p.native else "L") + ("C" + p.text if channel else ""),
+            "\x1f".join(p.forms),
+            ",".join(map(repr, p.costs)),
+        )
+    )
+    vectorisable = len(p.forms) > 2 and all(len(f) > 1 for f in p.forms)
     return _Part(
         p.text,
         p.forms,
@@ -116,8 +134,10 @@ def _with_skeletons(p: _Part) -> _Part:
         p.native,
         p.bits,
         tuple(skeleton(f) for f in p.forms),
-        p.native and has_channel_model(p.text),
+        channel,
         not p.native and len(p.forms) == 1 and len(p.forms[0]) > 1,
+        key,
+        np.array(p.costs, dtype=np.float64) if vectorisable else None,
     )
 
 
@@ -305,33 +325,73 @@ def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
 # ------------------------------------------------------------------ comparing
 
 
+_jw = JaroWinkler.similarity
+_lev = Levenshtein.normalized_similarity
+
+
 def _form_sim(a: str, b: str) -> float:
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
         return 0.0
-    jw = JaroWinkler.similarity(a, b)
+    jw = _jw(a, b)
     if jw < 0.5:
         return jw  # far apart either way: spare the edit distance
-    return 0.5 * (Levenshtein.normalized_similarity(a, b) + jw)
+    return 0.5 * (_lev(a, b) + jw)
+
+
+#: Results of :func:`_part_sim` by the two parts' keys: common name parts meet again
+#: and again (the same query part against every candidate, "smith" against "smith").
+#: Bounded: cleared when full.
+_PAIR_MEMO: dict[tuple[str, str], tuple[float, int, int]] = {}
+_PAIR_MEMO_SIZE = 1 << 18
+#: channel_logprob by (native token, Latin spelling), bounded the same way.
+_CHANNEL_MEMO: dict[tuple[str, str], float] = {}
+_CHANNEL_MEMO_SIZE = 1 << 17
+
+
+def clear_memos() -> None:
+    """Forget remembered part comparisons (for benchmarks measuring cold work)."""
+    _PAIR_MEMO.clear()
+    _CHANNEL_MEMO.clear()
 
 
 def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
-    """Best similarity of two parts over their forms, less the rendering cost."""
+    """Best similarity of two parts over their forms, less the rendering cost, and the
+    forms that gave it."""
+    key = (q.key, c.key)
+    found = _PAIR_MEMO.get(key)
+    if found is None:
+        found = _part_sim_uncached(q, c)
+        if len(_PAIR_MEMO) >= _PAIR_MEMO_SIZE:
+            _PAIR_MEMO.clear()
+        _PAIR_MEMO[key] = found
+    return found
+
+
+def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
+    qf, cf = q.forms, c.forms
     if q.simple and c.simple:  # the common case, kept short
-        x, y = q.forms[0], c.forms[0]
-        s = _form_sim(x, y)
-        if s < _SKELETON_SIM and x[0] == y[0] and len(q.skels[0]) >= 3 and q.skels[0] == c.skels[0]:
-            s = _SKELETON_SIM
+        x, y = qf[0], cf[0]
+        if x == y:
+            s = 1.0
+        else:
+            s = _jw(x, y)
+            if s >= 0.5:
+                s = 0.5 * (_lev(x, y) + s)
+            if s < _SKELETON_SIM and x[0] == y[0]:
+                sk = q.skels[0]
+                if len(sk) >= 3 and sk == c.skels[0]:
+                    s = _SKELETON_SIM
         return s - _COST_WEIGHT * (q.costs[0] + c.costs[0]), 0, 0
-    best = -1.0
-    bi = bj = 0
-    qf, qc, cf, cc = q.forms, q.costs, c.forms, c.costs
     # initials: "J" against "John"
     if len(qf[0]) == 1 or len(cf[0]) == 1:
         if qf[0][0] == cf[0][0]:
             return _INITIAL_SIM, 0, 0
         return 0.0, 0, 0
+    best = -1.0
+    bi = bj = 0
+    qc, cc = q.costs, c.costs
     qs, cs = q.skels, c.skels
     # vowel-tolerant: "Ahmad"/"Ahmed", "Mohammed"/"Muhamad" (native readings already
     # carry their vowel variants in the n-best list)
@@ -342,17 +402,18 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
             s = _SKELETON_SIM
         return s - _COST_WEIGHT * (qc[0] + cc[0]), 0, 0
     if len(qf) * len(cf) > 6:
-        # many readings: let rapidfuzz pick the few nearest of the longer list in C
+        # many readings: the few nearest of the longer list by Jaro–Winkler, looked at
+        # closely
         swap = (len(cf), cf) < (len(qf), qf)  # iterate the shorter list, either way round
-        outer, inner = (cf, qf) if swap else (qf, cf)
-        oc, ic = (cc, qc) if swap else (qc, cc)
-        for a, fa in enumerate(outer):
-            for fb, _score, b in process.extract(
-                fa, inner, scorer=JaroWinkler.similarity, limit=_NEAREST
-            ):
-                s = _form_sim(fa, fb) - _COST_WEIGHT * (oc[a] + ic[b])
-                if s > best:
-                    best, bi, bj = (s, b, a) if swap else (s, a, b)
+        if swap:
+            outer, inner, op, ip = cf, qf, c, q
+        else:
+            outer, inner, op, ip = qf, cf, q, c
+        if len(outer) > 2 and op.cost_array is not None and ip.cost_array is not None:
+            best, a, b = _nearest_many(outer, inner, op.cost_array, ip.cost_array)
+        else:
+            best, a, b = _nearest_few(outer, inner, op.costs, ip.costs)
+        bi, bj = (b, a) if swap else (a, b)
     else:
         for j, fc in enumerate(cf):
             for i, fq in enumerate(qf):
@@ -376,10 +437,66 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
         # far better than string similarity to a few readings (bench/xscript_names.py);
         # mapped so that the level thresholds keep their meaning
         nat, lat = (q, c) if q.native else (c, q)
-        lp = max(channel_logprob(nat.text, lat.forms[0]), -_CHANNEL_SCALE)
+        ckey = (nat.text, lat.forms[0])
+        lp = _CHANNEL_MEMO.get(ckey)
+        if lp is None:
+            lp = channel_logprob(nat.text, lat.forms[0])
+            if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
+                _CHANNEL_MEMO.clear()
+            _CHANNEL_MEMO[ckey] = lp
+        lp = max(lp, -_CHANNEL_SCALE)
         combined = _CHANNEL_MIX * best + (1.0 - _CHANNEL_MIX) * (1.0 + lp / _CHANNEL_SCALE)
         best = 1.0 - (1.0 - combined) * _CHANNEL_STRETCH
     return best, bi, bj
+
+
+def _nearest_few(
+    outer: tuple[str, ...],
+    inner: tuple[str, ...],
+    oc: tuple[float, ...],
+    ic: tuple[float, ...],
+) -> tuple[float, int, int]:
+    """For each outer form, the ``_NEAREST`` inner forms by Jaro–Winkler (ties by
+    position); the best of those by form similarity less the costs."""
+    best = -1.0
+    bi = bj = 0
+    for a, fa in enumerate(outer):
+        for fb, jw, b in process.extract(fa, inner, scorer=_jw, limit=_NEAREST):
+            if fa == fb:
+                s = 1.0
+            elif len(fa) == 1 or len(fb) == 1:
+                s = 0.0
+            elif jw < 0.5:
+                s = jw
+            else:
+                s = 0.5 * (_lev(fa, fb) + jw)
+            s -= _COST_WEIGHT * (oc[a] + ic[b])
+            if s > best:
+                best, bi, bj = s, a, b
+    return best, bi, bj
+
+
+def _nearest_many(
+    outer: tuple[str, ...],
+    inner: tuple[str, ...],
+    oc: Any,
+    ic: Any,
+) -> tuple[float, int, int]:
+    """:func:`_nearest_few` on whole matrices in C and numpy, for parts with many
+    forms (no form of one letter on either side). Same result, same ties: a stable
+    sort keeps equal scores in position order as ``process.extract`` does, and the
+    first maximum in row order wins as the loop's strict comparison does."""
+    jw = process.cdist(outer, inner, scorer=_jw, dtype=np.float64)
+    lev = process.cdist(outer, inner, scorer=_lev, dtype=np.float64)
+    k = min(_NEAREST, len(inner))
+    order = np.argsort(-jw, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(outer))[:, None]
+    jw_k = jw[rows, order]
+    s = np.where(jw_k < 0.5, jw_k, 0.5 * (lev[rows, order] + jw_k))
+    s -= _COST_WEIGHT * (oc[:, None] + ic[order])
+    flat = int(s.argmax())
+    a, t = divmod(flat, k)
+    return float(s[a, t]), a, int(order[a, t])
 
 
 _CHANNEL_GATE = 0.6
@@ -392,23 +509,6 @@ _CHANNEL_STRETCH = 0.35
 _Aligned = tuple[float, int, int, int, int]  # similarity, part i, part j, form i, form j
 
 
-@dataclass(frozen=True, slots=True)
-class _Match:
-    level: str
-    similarity: float
-    bits: float
-    q: _Reading
-    c: _Reading
-    matched: tuple[_Aligned, ...]
-
-    def detail(self) -> str:
-        if not self.matched:
-            return "No part agrees"
-        return _describe(
-            self.level, self.q, self.c, list(self.matched), len(self.q.parts), len(self.c.parts)
-        )
-
-
 _INITIAL_SIM = 0.8
 _SKELETON_SIM = 0.86
 _EXACT_T = 0.999
@@ -417,55 +517,85 @@ _CLOSE_T = 0.78
 _WEAK_T = 0.70
 
 
-def _compare_readings(q: _Reading, c: _Reading) -> _Match:
-    pairs = []
-    top = -1.0
-    for i, qp in enumerate(q.parts):
-        for j, cp in enumerate(c.parts):
-            s, fi, fj = _part_sim(qp, cp)
-            pairs.append((s, i, j, fi, fj))
-            if s > top:
-                top = s
-    if top < _WEAK_T:
-        return _Match("different", 0.0, 0.0, q, c, ())
-    pairs.sort(key=lambda t: (-t[0], t[1], t[2]))
-    used_q: set[int] = set()
-    used_c: set[int] = set()
-    matched: list[tuple[float, int, int, int, int]] = []
-    for s, i, j, fi, fj in pairs:
-        if i in used_q or j in used_c or s < _WEAK_T:
-            continue
-        used_q.add(i)
-        used_c.add(j)
-        matched.append((s, i, j, fi, fj))
-    nq, nc = len(q.parts), len(c.parts)
+#: A reading pair judged: (rank of the level, -similarity, level, similarity, bits,
+#: aligned parts). Tuples order by the first two fields, as :func:`_best` wants.
+_Judged = tuple[int, float, str, float, float, tuple[_Aligned, ...]]
+
+
+def _compare_readings(q: _Reading, c: _Reading) -> _Judged:
+    qparts, cparts = q.parts, c.parts
+    memo = _PAIR_MEMO
+    # only pairs of parts at the weak threshold or above take part in the alignment
+    pairs: list[tuple[float, int, int, int, int]] = []
+    for i, qp in enumerate(qparts):
+        qk = qp.key
+        for j, cp in enumerate(cparts):
+            r = memo.get((qk, cp.key))
+            if r is None:
+                r = _part_sim(qp, cp)
+            if r[0] >= _WEAK_T:
+                pairs.append((-r[0], i, j, r[1], r[2]))
+    if not pairs:
+        return _DIFFERENT
+    nq, nc = len(qparts), len(cparts)
+    if len(pairs) > 1:
+        pairs.sort()  # best first, ties by part position (i, j are unique)
+        used_q: set[int] = set()
+        used_c: set[int] = set()
+        matched: list[_Aligned] = []
+        for ns, i, j, fi, fj in pairs:
+            if i in used_q or j in used_c:
+                continue
+            used_q.add(i)
+            used_c.add(j)
+            matched.append((-ns, i, j, fi, fj))
+    else:
+        ns, i, j, fi, fj = pairs[0]
+        matched = [(-ns, i, j, fi, fj)]
     shorter = min(nq, nc)
-    good = [m for m in matched if m[0] >= _STRONG_T]
-    fair = [m for m in matched if m[0] >= _CLOSE_T]
-
     # weights: longer parts carry more evidence, extra parts weigh little
-    def plen(m: _Aligned) -> float:
-        n = len(q.parts[m[1]].forms[m[3]]) + len(c.parts[m[2]].forms[m[4]])
-        return float(min(n, 24) + 4)
-
-    total_w = sum(plen(m) for m in matched) or 1.0
-    mean_sim = sum(m[0] * plen(m) for m in matched) / total_w if matched else 0.0
-    coverage = len(fair) / shorter if shorter else 0.0
-    extra = (nq + nc - 2 * len(fair)) / max(nq + nc, 1)
+    total_w = 0.0
+    weighted = 0.0
+    n_good = n_fair = 0
+    bits = 0.0
+    exact_forms = True
+    native = rendered = False
+    longest_good = 0
+    initials_only = True
+    for m in matched:
+        sim, i, j, fi, fj = m
+        qp, cp = qparts[i], cparts[j]
+        n = len(qp.forms[fi]) + len(cp.forms[fj])
+        w = float(min(n, 24) + 4)
+        total_w += w
+        weighted += sim * w
+        if sim >= _CLOSE_T:
+            n_fair += 1
+            bits += cp.bits
+            if len(qp.forms[0]) != 1 and len(cp.forms[0]) != 1:
+                initials_only = False
+            if sim >= _STRONG_T:
+                n_good += 1
+                if len(qp.forms[fi]) > longest_good:
+                    longest_good = len(qp.forms[fi])
+        if sim < 1.0 - 1e-9:
+            exact_forms = False
+        if qp.native or cp.native:
+            native = True
+        if (
+            qp.costs[fi] > 0
+            or cp.costs[fj] > 0
+            or qp.labels[fi] != "Latin"
+            or cp.labels[fj] != "Latin"
+        ):
+            rendered = True
+    mean_sim = weighted / (total_w or 1.0)
+    coverage = n_fair / shorter if shorter else 0.0
+    extra = (nq + nc - 2 * n_fair) / max(nq + nc, 1)
     similarity = max(0.0, min(1.0, mean_sim * (0.75 + 0.25 * coverage) - 0.08 * extra))
-    bits = sum(c.parts[m[2]].bits for m in fair)
-    exact_forms = all(m[0] >= 1.0 - 1e-9 for m in matched)
-    native = any(q.parts[m[1]].native or c.parts[m[2]].native for m in matched)
-    rendered = any(
-        q.parts[m[1]].costs[m[3]] > 0
-        or c.parts[m[2]].costs[m[4]] > 0
-        or q.parts[m[1]].labels[m[3]] != "Latin"
-        or c.parts[m[2]].labels[m[4]] != "Latin"
-        for m in matched
-    )
     if shorter == 1 and max(nq, nc) > 1:
         shorter = 2  # one name against several: at best a partial match
-    if len(fair) == shorter and shorter and len(good) == shorter:
+    if n_fair == shorter and shorter and n_good == shorter:
         # across scripts, every accepted reading that agrees closely is a
         # transliteration; the similarity (less the reading's cost) ranks them
         if exact_forms and not native and not rendered and nq == nc:
@@ -474,26 +604,26 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
             level = "transliteration"
         else:
             level = "strong"
-    elif len(fair) == shorter and shorter:
+    elif n_fair == shorter and shorter:
         level = "close"
-    elif good and max(len(q.parts[m[1]].forms[m[3]]) for m in good) >= 3:
+    elif n_good and longest_good >= 3:
         level = "partial"
-    elif matched:
-        level = "weak"
     else:
-        level = "different"
-    if level in ("close", "partial") and all(
-        len(q.parts[m[1]].forms[0]) == 1 or len(c.parts[m[2]].forms[0]) == 1 for m in fair
-    ):
+        level = "weak"
+    if initials_only and (level == "close" or level == "partial"):
         level = "weak"  # initials alone say little
-    return _Match(level, round(similarity, 6), round(bits, 3), q, c, tuple(matched))
+    similarity = round(similarity, 6)
+    return _RANK[level], -similarity, level, similarity, round(bits, 3), tuple(matched)
+
+
+_DIFFERENT: _Judged = (LEVELS.index("different"), -0.0, "different", 0.0, 0.0, ())
 
 
 def _describe(
     level: str,
     q: _Reading,
     c: _Reading,
-    matched: list[tuple[float, int, int, int, int]],
+    matched: Sequence[_Aligned],
     nq: int,
     nc: int,
 ) -> str:
@@ -523,41 +653,48 @@ def _describe(
 _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 
 
-def _best(query: NameSet, candidate: NameSet) -> _Match | None:
-    best: _Match | None = None
+def _best(query: NameSet, candidate: NameSet) -> tuple[_Judged, _Reading, _Reading]:
+    best: _Judged | None = None
+    bq = bc = query.readings[0]
     for q in query.readings:
         for c in candidate.readings:
             m = _compare_readings(q, c)
-            if best is None or (_RANK[m.level], -m.similarity) < (
-                _RANK[best.level],
-                -best.similarity,
-            ):
-                best = m
-    return best
+            if best is None or m[0] < best[0] or (m[0] == best[0] and m[1] < best[1]):
+                best, bq, bc = m, q, c
+    assert best is not None
+    return best, bq, bc
 
 
-def compare_names_with_rarity(query: NameSet, candidate: NameSet) -> tuple[Comparison, float]:
-    """:func:`compare_names` and :func:`name_rarity` in one pass."""
-    if not query or not candidate:
-        q = query.originals[0] if query.originals else None
-        c = candidate.originals[0] if candidate.originals else None
-        return Comparison("name", "missing", q, c, "No usable name on one side", 0.0), 0.0
+def judge_names(
+    query: NameSet, candidate: NameSet
+) -> tuple[tuple[str, str | None, str | None, str, float], float]:
+    """:func:`compare_names_with_rarity` as a judgement tuple (level, query name,
+    candidate name, detail, similarity) and the rarity, for the scorer's hot loop."""
+    if not query.readings or not candidate.readings:
+        qo = query.originals[0] if query.originals else None
+        co = candidate.originals[0] if candidate.originals else None
+        return ("missing", qo, co, "No usable name on one side", 0.0), 0.0
     shared = query.exact_keys & candidate.exact_keys
     if shared:
         key = min(shared)
         qr = next(r for r in query.readings if r.exact_key == key)
         cr = next(r for r in candidate.readings if r.exact_key == key)
         bits = sum(p.bits for p in cr.parts)
-        return (
-            Comparison("name", "exact", qr.original, cr.original, "All parts agree", 1.0),
-            round(bits, 3),
-        )
-    m = _best(query, candidate)
-    assert m is not None
-    return (
-        Comparison("name", m.level, m.q.original, m.c.original, m.detail(), m.similarity),
-        m.bits if m.level not in ("weak", "different") else 0.0,
+        return ("exact", qr.original, cr.original, "All parts agree", 1.0), round(bits, 3)
+    (_, _, level, similarity, bits, matched), q, c = _best(query, candidate)
+    detail = (
+        _describe(level, q, c, matched, len(q.parts), len(c.parts)) if matched else "No part agrees"
     )
+    return (
+        (level, q.original, c.original, detail, similarity),
+        bits if level != "weak" and level != "different" else 0.0,
+    )
+
+
+def compare_names_with_rarity(query: NameSet, candidate: NameSet) -> tuple[Comparison, float]:
+    """:func:`compare_names` and :func:`name_rarity` in one pass."""
+    (level, q, c, detail, similarity), bits = judge_names(query, candidate)
+    return Comparison("name", level, q, c, detail, similarity), bits
 
 
 def compare_names(query: NameSet, candidate: NameSet) -> Comparison:

@@ -40,7 +40,7 @@ from matching.comparison import Comparison, Feature, MatchResult
 from matching.dates import judge_birth_dates
 from matching.documents import judge_document_sets
 from matching.judgement import Judgement
-from matching.names import compare_names_with_rarity
+from matching.names import clear_memos, judge_names
 from matching.profile import Profile
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "Algorithm",
     "FeatureSpec",
     "band_for",
+    "clear_caches",
     "extend_algorithm",
     "load_algorithm",
     "probability",
@@ -72,16 +73,16 @@ Judge = Callable[[Profile, Profile], tuple[Judgement, float]]
 def agreed_name_bits(bits: float, query_bits: float, candidate_bits: float) -> float:
     """Information of an agreeing name: what the comparison reports, but never more than
     either side's own name carries (the commoner reading decides)."""
-    known = [b for b in (query_bits, candidate_bits) if b > 0]
-    return min([bits, *known])
+    if 0 < query_bits < bits:
+        bits = query_bits
+    if 0 < candidate_bits < bits:
+        bits = candidate_bits
+    return bits
 
 
 def _names(q: Profile, c: Profile) -> tuple[Judgement, float]:
-    comp, bits = compare_names_with_rarity(q.names, c.names)
-    return (
-        (comp.level, comp.query, comp.candidate, comp.detail, comp.similarity),
-        agreed_name_bits(bits, q.name_bits, c.name_bits),
-    )
+    judged, bits = judge_names(q.names, c.names)
+    return judged, agreed_name_bits(bits, q.name_bits, c.name_bits)
 
 
 def _birth_date(q: Profile, c: Profile) -> tuple[Judgement, float]:
@@ -135,6 +136,13 @@ def register_comparator(feature: str, comparator: Comparator) -> None:
 _SHARED_FEATURES = frozenset({"sex", "nationality", "languages", "document", "birth_place"})
 _FEATURE_CACHE_SIZE = 50_000
 _FEATURES: dict[tuple[str, str, float, str | None, str | None, str], Feature] = {}
+
+
+def clear_caches() -> None:
+    """Empty the scorer's and the comparators' memos (benchmarks measuring cold work
+    call this; results never depend on it)."""
+    _FEATURES.clear()
+    clear_memos()
 
 
 @dataclass(frozen=True, slots=True)
