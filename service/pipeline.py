@@ -161,14 +161,7 @@ def find_candidates(
     query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
     profiled = time.perf_counter()
     subjects = block_candidates(conn, query, exclude=exclude)
-    far = FACE_CONFIG.threshold("far")
-    face_subjects: set[UUID] = set()
-    for vector in faces:
-        near = repo.nearest_faces(
-            conn, vector, exclude=exclude, k=FACE_NEIGHBOURS, ef_search=FACE_EF_SEARCH
-        )
-        # only faces that could score above 'different' are worth a candidate slot
-        face_subjects.update(case_id for case_id, _, distance in near if distance < far)
+    face_subjects = face_candidates(conn, faces, exclude=exclude)
     subjects = list(dict.fromkeys([*subjects, *face_subjects]))
     position = {subject: i for i, subject in enumerate(subjects)}
     stored = sorted(repo.load_profiles(conn, subjects), key=lambda s: position[s.subject_id])
@@ -192,6 +185,23 @@ def find_candidates(
         "score_ms": round((finished - fetched) * 1000, 2),
     }
     return scored[:limit], timings, len(subjects)
+
+
+def face_candidates(
+    conn: Conn, faces: Sequence[Sequence[float]], *, exclude: UUID | None
+) -> set[UUID]:
+    """The face route of blocking: for each query face, the cases among its
+    :data:`FACE_NEIGHBOURS` nearest reachable stored faces (pgvector HNSW, searched
+    :data:`FACE_EF_SEARCH` wide) that lie within the ``far`` threshold: only those could
+    score above 'different'."""
+    far = FACE_CONFIG.threshold("far")
+    found: set[UUID] = set()
+    for vector in faces:
+        near = repo.nearest_faces(
+            conn, vector, exclude=exclude, k=FACE_NEIGHBOURS, ef_search=FACE_EF_SEARCH
+        )
+        found.update(case_id for case_id, _, distance in near if distance < far)
+    return found
 
 
 def _with_faces(stored: repo.StoredProfile, faces: Mapping[UUID, list[list[float]]]) -> Profile:
