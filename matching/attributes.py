@@ -142,8 +142,9 @@ class Place:
     name: str | None
     key: str | None
     country: str | None
-    #: Name and country for an explanation (computed when not given).
-    text: str = field(default="", compare=False)
+    #: Name and country for an explanation (computed when not given). Part of equality:
+    #: the scorer remembers a comparison's result, explanation included, by the places.
+    text: str = field(default="")
 
     def __post_init__(self) -> None:
         if not self.text:

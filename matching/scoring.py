@@ -36,7 +36,13 @@ from importlib import resources
 from typing import Any
 
 from matching.attributes import judge_birth_place, judge_languages, judge_nationality, judge_sex
-from matching.comparison import Comparison, Feature, MatchResult
+from matching.comparison import (
+    Comparison,
+    Feature,
+    MatchResult,
+    new_feature,
+    new_match_result,
+)
 from matching.dates import judge_birth_dates
 from matching.documents import judge_document_sets
 from matching.judgement import Judgement
@@ -120,6 +126,18 @@ _JUDGES: dict[str, Judge] = {
 }
 
 
+#: The comparators above, as shipped: a feature judged by one of these from a single
+#: profile attribute (a small set of values) has its scored result remembered by the
+#: two values.
+_BUILTIN_JUDGES: dict[str, Judge] = dict(_JUDGES)
+_MEMO_BY_ATTRIBUTE: dict[str, tuple[Callable[[Profile], Any], int]] = {
+    "sex": (lambda p: p.sex, 1024),
+    "nationality": (lambda p: p.nationality, 16_384),
+    "languages": (lambda p: p.languages, 16_384),
+    "birth_place": (lambda p: p.birth_place, 65_536),
+}
+
+
 def register_comparator(feature: str, comparator: Comparator) -> None:
     """Make a feature (e.g. ``face``) available to algorithms whose configuration lists
     it. The comparator takes two profiles and returns a :class:`Comparison`."""
@@ -138,10 +156,16 @@ _FEATURE_CACHE_SIZE = 50_000
 _FEATURES: dict[tuple[str, str, float, str | None, str | None, str], Feature] = {}
 
 
+#: Every feature scorer's memo of results by attribute values (see _feature_scorer).
+_SCORER_MEMOS: list[dict[Any, tuple[float, Feature]]] = []
+
+
 def clear_caches() -> None:
     """Empty the scorer's and the comparators' memos (benchmarks measuring cold work
     call this; results never depend on it)."""
     _FEATURES.clear()
+    for memo in _SCORER_MEMOS:
+        memo.clear()
     clear_memos()
 
 
@@ -178,11 +202,76 @@ class Algorithm:
     strong: float
     possible: float
     features: tuple[FeatureSpec, ...]
+    #: One function per feature, built from ``features``: (weight, Feature) of a pair.
+    scorers: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
+    #: ``name-version``, as recorded with every match run.
+    id: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def id(self) -> str:
-        """``name-version``, as recorded with every match run."""
-        return f"{self.name}-{self.version}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scorers", tuple(_feature_scorer(s) for s in self.features))
+        object.__setattr__(self, "id", f"{self.name}-{self.version}")
+
+
+FeatureScorer = Callable[[Profile, Profile], tuple[float, Feature]]
+
+
+def _feature_scorer(spec: FeatureSpec) -> FeatureScorer:
+    """A function scoring one feature of a pair: its weight (the level's, moved by the
+    agreeing value's rarity, capped) and the Feature with its reason."""
+    name, judge, weights = spec.name, spec.judge, spec.weights
+    centre, rarity_weight, cap = spec.rarity_centre, spec.rarity_weight, spec.rarity_cap
+    max_weight, shared = spec.max_weight, spec.shared
+
+    def finish(
+        level: str, qv: str | None, cv: str | None, detail: str, bits: float
+    ) -> tuple[float, Feature]:
+        weight = weights.get(level, 0.0)
+        if bits > 0 and weight > 0 and level in centre:
+            shift = (bits - centre[level]) * rarity_weight
+            shift = max(-cap, min(cap, shift))
+            if abs(shift) >= 0.05:
+                weight = round(max(weight + shift, 0.0), 3)
+                detail = (
+                    f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
+                    f"({shift:+.1f})"
+                )
+        if weight > max_weight:
+            weight = max_weight
+            detail = f"{detail}; capped at {max_weight:g}"
+        if not shared:
+            return weight, new_feature(name, level, weight, qv, cv, detail)
+        key = (name, level, weight, qv, cv, detail)
+        feature = _FEATURES.get(key)
+        if feature is None:
+            if len(_FEATURES) >= _FEATURE_CACHE_SIZE:
+                _FEATURES.clear()
+            feature = _FEATURES[key] = new_feature(*key)
+        return weight, feature
+
+    memo_by = _MEMO_BY_ATTRIBUTE.get(name)
+    if memo_by is not None and judge is _BUILTIN_JUDGES.get(name):
+        value_of, size = memo_by
+        memo: dict[Any, tuple[float, Feature]] = {}
+        _SCORER_MEMOS.append(memo)
+
+        def score_remembered(q: Profile, c: Profile) -> tuple[float, Feature]:
+            key = (value_of(q), value_of(c))
+            found = memo.get(key)
+            if found is None:
+                (level, qv, cv, detail, _sim), bits = judge(q, c)
+                found = finish(level, qv, cv, detail, bits)
+                if len(memo) >= size:
+                    memo.clear()
+                memo[key] = found
+            return found
+
+        return score_remembered
+
+    def score(q: Profile, c: Profile) -> tuple[float, Feature]:
+        (level, qv, cv, detail, _sim), bits = judge(q, c)
+        return finish(level, qv, cv, detail, bits)
+
+    return score
 
 
 def _weight(m: float, u: float) -> float:
@@ -313,39 +402,21 @@ def score_pair(
     """
     total = algorithm.prior
     features: list[Feature] = []
-    for spec in algorithm.features:
-        (level, qv, cv, detail, _sim), bits = spec.judge(query, candidate)
-        weight = spec.weights.get(level, 0.0)
-        if bits > 0 and weight > 0 and level in spec.rarity_centre:
-            shift = (bits - spec.rarity_centre[level]) * spec.rarity_weight
-            shift = max(-spec.rarity_cap, min(spec.rarity_cap, shift))
-            if abs(shift) >= 0.05:
-                weight = round(max(weight + shift, 0.0), 3)
-                detail = (
-                    f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
-                    f"({shift:+.1f})"
-                )
-        if weight > spec.max_weight:
-            weight = spec.max_weight
-            detail = f"{detail}; capped at {spec.max_weight:g}"
+    for score in algorithm.scorers:
+        weight, feature = score(query, candidate)
         total += weight
-        if spec.shared:
-            key = (spec.name, level, weight, qv, cv, detail)
-            feature = _FEATURES.get(key)
-            if feature is None:
-                if len(_FEATURES) >= _FEATURE_CACHE_SIZE:
-                    _FEATURES.clear()
-                feature = _FEATURES[key] = Feature(*key)
-            features.append(feature)
-        else:
-            features.append(Feature(spec.name, level, weight, qv, cv, detail))
+        features.append(feature)
     total = round(total, 3)
-    return MatchResult(
-        algorithm=algorithm.id,
-        match_weight=total,
-        probability=probability(total),
-        band=band_for(total, algorithm),
-        features=tuple(features),
+    return new_match_result(
+        algorithm.id,
+        total,
+        probability(total),
+        "strong"
+        if total >= algorithm.strong
+        else "possible"
+        if total >= algorithm.possible
+        else "weak",
+        tuple(features),
     )
 
 

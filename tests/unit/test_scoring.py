@@ -142,3 +142,52 @@ def test_a_face_feature_can_be_added_and_its_weight_is_capped() -> None:
     none = score_pair(q, build_profile({"names": []}), algorithm=algo)
     assert none.features[-1].weight == 0.0
     assert score_pair(q, q).algorithm == ALGORITHM
+
+
+def test_the_fast_constructors_build_what_the_classes_build() -> None:
+    from matching.comparison import Feature, MatchResult, new_feature, new_match_result
+
+    f = new_feature("sex", "same", 0.5, "M", None, "same sex")
+    assert f == Feature("sex", "same", 0.5, "M", None, "same sex")
+    assert hash(f) == hash(Feature("sex", "same", 0.5, "M", None, "same sex"))
+    assert repr(f) == repr(Feature("sex", "same", 0.5, "M", None, "same sex"))
+    r = new_match_result("a-1", 1.5, 0.7, "possible", (f,))
+    assert r == MatchResult("a-1", 1.5, 0.7, "possible", (f,))
+    with pytest.raises(AttributeError):
+        f.level = "different"  # type: ignore[misc]
+
+
+def test_remembered_feature_results_equal_fresh_ones() -> None:
+    from matching.scoring import clear_caches
+
+    people = [
+        {
+            "names": ["Anna Berg"],
+            "sex": "F",
+            "nationality": ["SWE"],
+            "languages": ["swe"],
+            "birth_place": {"name": "Malmö", "country": "SWE"},
+            "birth_date": "1980-02-03",
+        },
+        {
+            "names": ["Anna Bergh"],
+            "sex": "F",
+            "nationality": ["SWE", "NOR"],
+            "birth_place": {"name": "Malmo", "country": "SWE"},
+            "birth_date": "1980-03-02",
+        },
+        {
+            "names": ["Ana Berg"],
+            "sex": "M",
+            "nationality": ["NOR"],
+            "languages": ["nor"],
+            "birth_place": {"country": "SWE"},
+        },
+    ]
+    profiles = [build_profile(p) for p in people]
+    first = [score_pair(q, c) for q in profiles for c in profiles]
+    again = [score_pair(q, c) for q in profiles for c in profiles]
+    clear_caches()
+    fresh = [score_pair(q, c) for q in profiles for c in profiles]
+    assert first == again == fresh
+    assert [repr(r) for r in first] == [repr(r) for r in fresh]
