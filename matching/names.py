@@ -113,6 +113,10 @@ class _Part:
     #: Costs as an array, for the many-readings path; None when that path cannot be
     #: used (a part with a single-letter form).
     cost_array: Any = field(default=None, compare=False, repr=False)
+    lengths: tuple[int, ...] = ()  # of the forms
+    shortest: int = 0
+    longest: int = 0
+    least_cost: float = 0.0
 
 
 def _with_skeletons(p: _Part) -> _Part:
@@ -138,6 +142,10 @@ def _with_skeletons(p: _Part) -> _Part:
         not p.native and len(p.forms) == 1 and len(p.forms[0]) > 1,
         key,
         np.array(p.costs, dtype=np.float64) if vectorisable else None,
+        tuple(len(f) for f in p.forms),
+        min(len(f) for f in p.forms),
+        max(len(f) for f in p.forms),
+        min(p.costs),
     )
 
 
@@ -328,6 +336,19 @@ def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
 _jw = JaroWinkler.similarity
 _lev = Levenshtein.normalized_similarity
 
+try:  # rapidfuzz's compiled cdist without its Python wrapper (a few µs a call)
+    from rapidfuzz.process_cpp_impl import FLOAT64 as _FLOAT64
+    from rapidfuzz.process_cpp_impl import cdist as _cdist_impl
+
+    def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
+        """``process.cdist(a, b, scorer=scorer, dtype=np.float64)``."""
+        return np.asarray(_cdist_impl(a, b, scorer=scorer, dtype=_FLOAT64))
+
+except ImportError:  # pragma: no cover - a rapidfuzz build without the C++ module
+
+    def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
+        return process.cdist(a, b, scorer=scorer, dtype=np.float64)
+
 
 def _form_sim(a: str, b: str) -> float:
     if a == b:
@@ -409,10 +430,13 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
             outer, inner, op, ip = cf, qf, c, q
         else:
             outer, inner, op, ip = qf, cf, q, c
+        # below this the similarity is never read (see _part_sim): the learned model
+        # lifts a pair from _CHANNEL_GATE up, any other pair counts from _WEAK_T
+        need = _CHANNEL_GATE if q.native != c.native and (q.channel or c.channel) else _WEAK_T
         if len(outer) > 2 and op.cost_array is not None and ip.cost_array is not None:
-            best, a, b = _nearest_many(outer, inner, op.cost_array, ip.cost_array)
+            best, a, b = _nearest_many(outer, inner, op.cost_array, ip.cost_array, need)
         else:
-            best, a, b = _nearest_few(outer, inner, op.costs, ip.costs)
+            best, a, b = _nearest_few(op, ip, need)
         bi, bj = (b, a) if swap else (a, b)
     else:
         for j, fc in enumerate(cf):
@@ -450,27 +474,42 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
     return best, bi, bj
 
 
-def _nearest_few(
-    outer: tuple[str, ...],
-    inner: tuple[str, ...],
-    oc: tuple[float, ...],
-    ic: tuple[float, ...],
-) -> tuple[float, int, int]:
-    """For each outer form, the ``_NEAREST`` inner forms by Jaro–Winkler (ties by
-    position); the best of those by form similarity less the costs."""
+def _nearest_few(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
+    """For each form of ``op``, the ``_NEAREST`` forms of ``ip`` by Jaro–Winkler (ties
+    by position); the best of those by form similarity less the costs, and its forms.
+
+    Exact when the best reaches ``need``; below it only "below" is certain, which lets
+    forms be passed over: under 0.5 Jaro–Winkler a form scores its Jaro–Winkler (< 0.5);
+    and two forms of lengths ``m <= n`` are at most ``m/n`` alike by edits, so a form
+    whose similarity cannot beat the best so far or reach ``need`` is not looked at
+    closely (nor, when no inner form's length allows it, searched at all).
+    """
     best = -1.0
     bi = bj = 0
-    for a, fa in enumerate(outer):
-        for fb, jw, b in process.extract(fa, inner, scorer=_jw, limit=_NEAREST):
+    inner, ic, lengths = ip.forms, ip.costs, ip.lengths
+    shortest, longest = ip.shortest, ip.longest
+    floor = need - 1e-9 + _COST_WEIGHT * ip.least_cost
+    for a, fa in enumerate(op.forms):
+        oca = op.costs[a]
+        la = op.lengths[a]
+        # Jaro <= (2 + m/n) / 3, Jaro–Winkler <= 0.6 Jaro + 0.4 and edit similarity
+        # <= m/n: two forms score at most 0.4 + 0.6 m/n
+        ratio = la / shortest if la < shortest else longest / la if la > longest else 1.0
+        if 0.4 + 0.6 * ratio - _COST_WEIGHT * oca < floor:
+            continue
+        for fb, jw, b in process.extract(fa, inner, scorer=_jw, limit=_NEAREST, score_cutoff=0.5):
+            penalty = _COST_WEIGHT * (oca + ic[b])
+            lb = lengths[b]
+            bound = 0.5 * (jw + (la / lb if la < lb else lb / la)) - penalty + 1e-9
+            if bound <= best or bound < need:
+                continue
             if fa == fb:
                 s = 1.0
-            elif len(fa) == 1 or len(fb) == 1:
-                s = 0.0
-            elif jw < 0.5:
-                s = jw
+            elif la == 1 or lb == 1:
+                continue  # 0.0
             else:
                 s = 0.5 * (_lev(fa, fb) + jw)
-            s -= _COST_WEIGHT * (oc[a] + ic[b])
+            s -= penalty
             if s > best:
                 best, bi, bj = s, a, b
     return best, bi, bj
@@ -481,13 +520,20 @@ def _nearest_many(
     inner: tuple[str, ...],
     oc: Any,
     ic: Any,
+    need: float,
 ) -> tuple[float, int, int]:
     """:func:`_nearest_few` on whole matrices in C and numpy, for parts with many
     forms (no form of one letter on either side). Same result, same ties: a stable
     sort keeps equal scores in position order as ``process.extract`` does, and the
-    first maximum in row order wins as the loop's strict comparison does."""
-    jw = process.cdist(outer, inner, scorer=_jw, dtype=np.float64)
-    lev = process.cdist(outer, inner, scorer=_lev, dtype=np.float64)
+    first maximum in row order wins as the loop's strict comparison does. A pair of
+    parts none of whose forms come within ``need`` is answered without the sort."""
+    lev = _matrix(outer, inner, _lev)
+    floor = need - 1e-9 + _COST_WEIGHT * (float(oc.min()) + float(ic.min()))
+    if 0.5 * (1.0 + float(lev.max())) < floor:  # Jaro–Winkler is at most 1
+        return -1.0, 0, 0
+    jw = _matrix(outer, inner, _jw)
+    if 0.5 * float((jw + lev).max()) < floor:
+        return -1.0, 0, 0
     k = min(_NEAREST, len(inner))
     order = np.argsort(-jw, axis=1, kind="stable")[:, :k]
     rows = np.arange(len(outer))[:, None]
