@@ -337,8 +337,10 @@ _jw = JaroWinkler.similarity
 _lev = Levenshtein.normalized_similarity
 
 try:  # rapidfuzz's compiled cdist without its Python wrapper (a few µs a call)
-    from rapidfuzz.process_cpp_impl import FLOAT64 as _FLOAT64
-    from rapidfuzz.process_cpp_impl import cdist as _cdist_impl
+    from rapidfuzz.process_cpp_impl import (  # type: ignore[import-not-found]
+        FLOAT64 as _FLOAT64,
+        cdist as _cdist_impl,
+    )
 
     def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
         """``process.cdist(a, b, scorer=scorer, dtype=np.float64)``."""
