@@ -337,10 +337,9 @@ _jw = JaroWinkler.similarity
 _lev = Levenshtein.normalized_similarity
 
 try:  # rapidfuzz's compiled cdist without its Python wrapper (a few µs a call)
-    from rapidfuzz.process_cpp_impl import (  # type: ignore[import-not-found]
-        FLOAT64 as _FLOAT64,
-        cdist as _cdist_impl,
-    )
+    import rapidfuzz.process_cpp_impl as _cpp  # type: ignore[import-not-found]
+
+    _cdist_impl, _FLOAT64 = _cpp.cdist, _cpp.FLOAT64
 
     def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
         """``process.cdist(a, b, scorer=scorer, dtype=np.float64)``."""
