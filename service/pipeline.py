@@ -33,9 +33,13 @@ BLOCK_PER_KEY = 5000
 #: postings each, so a query still gets candidates.
 FALLBACK_KEYS = 3
 BLOCK_LIMIT = 300
-# Candidates arrive best-first by shared keys; once one of the first EARLY_SCORE is a
-# strong match the rest of the key-blocked list is not scored (faces always are).
-EARLY_SCORE = 100
+#: Past the first EARLY_SCORE, a blocked candidate is kept only if its blocking score is
+#: at least this share of the best one's: one sharing a fraction of the evidence the
+#: best candidate shares is rarely the person (measured: bench/pipeline_load.py).
+BLOCK_RELATIVE = 0.4
+# Candidates arrive best-first by shared keys; when one of the first EARLY_SCORE is a
+# strong match the rest of the key-blocked list is not loaded (faces always are).
+EARLY_SCORE = 50
 MAX_CANDIDATES = 20
 MIN_MATCH_WEIGHT = -5.0
 INDEX_BATCH = 500
@@ -62,7 +66,8 @@ def key_weights(counts: Mapping[str, int], keys: Sequence[str]) -> dict[str, flo
 
 def block_candidates(conn: Conn, query: Profile, *, exclude: UUID | None) -> list[UUID]:
     """Candidates for ``query`` from the key index: subjects sharing the most weighted
-    keys, best first, at most :data:`BLOCK_LIMIT`."""
+    keys, best first, at most :data:`BLOCK_LIMIT`; past the first :data:`EARLY_SCORE`,
+    only those scoring at least :data:`BLOCK_RELATIVE` of the best."""
     keys = sorted(query_keys(query))
     weights = key_weights(repo.key_counts(conn, [*keys, "*"]), keys)
     blocked = repo.block(
@@ -73,7 +78,8 @@ def block_candidates(conn: Conn, query: Profile, *, exclude: UUID | None) -> lis
         per_key=BLOCK_PER_KEY,
         limit=BLOCK_LIMIT,
     )
-    return [subject for subject, _ in blocked]
+    floor = BLOCK_RELATIVE * blocked[0][1] if blocked else 0.0
+    return [s for rank, (s, score) in enumerate(blocked) if rank < EARLY_SCORE or score >= floor]
 
 
 def face_comparator(query: Profile, candidate: Profile) -> Comparison:
@@ -160,31 +166,38 @@ def find_candidates(
     started = time.perf_counter()
     query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
     profiled = time.perf_counter()
-    subjects = block_candidates(conn, query, exclude=exclude)
+    keyed = block_candidates(conn, query, exclude=exclude)
     face_subjects = face_candidates(conn, faces, exclude=exclude)
-    subjects = list(dict.fromkeys([*subjects, *face_subjects]))
-    position = {subject: i for i, subject in enumerate(subjects)}
-    stored = sorted(repo.load_profiles(conn, subjects), key=lambda s: position[s.subject_id])
-    # a query without a face scores every face as missing: no vectors need reading
-    stored_faces = repo.faces_of(conn, [s.subject_id for s in stored]) if faces else {}
-    fetched = time.perf_counter()
-    scored: list[Scored] = []
-    strong = False
-    for rank, item in enumerate(stored):
-        if strong and rank >= EARLY_SCORE and item.subject_id not in face_subjects:
-            continue
-        result = score_pair(query, _with_faces(item, stored_faces), algorithm=MATCHER)
-        strong = strong or result.band == "strong"
-        scored.append(Scored(item, result))
+    blocked = time.perf_counter()
+    # Key-blocked candidates arrive best first. The first EARLY_SCORE of them (and every
+    # face candidate) are loaded and scored; the rest only when none of those is strong.
+    first = list(dict.fromkeys([*keyed[:EARLY_SCORE], *face_subjects]))
+    scored = _load_and_score(conn, query, first, with_faces=bool(faces))
+    if not any(item.result.band == "strong" for item in scored):
+        rest = [s for s in keyed[EARLY_SCORE:] if s not in face_subjects]
+        scored += _load_and_score(conn, query, rest, with_faces=bool(faces))
     scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s)]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
     timings = {
         "profile_ms": round((profiled - started) * 1000, 2),
-        "block_ms": round((fetched - profiled) * 1000, 2),
-        "score_ms": round((finished - fetched) * 1000, 2),
+        "block_ms": round((blocked - profiled) * 1000, 2),
+        "score_ms": round((finished - blocked) * 1000, 2),
     }
-    return scored[:limit], timings, len(subjects)
+    return scored[:limit], timings, len(set(keyed) | face_subjects)
+
+
+def _load_and_score(
+    conn: Conn, query: Profile, subjects: Sequence[UUID], *, with_faces: bool
+) -> list[Scored]:
+    position = {subject: i for i, subject in enumerate(subjects)}
+    stored = sorted(repo.load_profiles(conn, subjects), key=lambda s: position[s.subject_id])
+    # a query without a face scores every face as missing: no vectors need reading
+    stored_faces = repo.faces_of(conn, [s.subject_id for s in stored]) if with_faces else {}
+    return [
+        Scored(item, score_pair(query, _with_faces(item, stored_faces), algorithm=MATCHER))
+        for item in stored
+    ]
 
 
 def face_candidates(
