@@ -200,7 +200,7 @@ def judge_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> Jud
             )
         if len(q) > 1 or len(c) > 1:
             detail = "no document number in common"
-    return judgement(FEATURE, level, qd.number, cd.number, detail, _SIM[level])
+    return level, qd.number, cd.number, detail, _SIM[level]  # judgement(), inlined
 
 
 def compare_document_sets(q: tuple[Document, ...], c: tuple[Document, ...]) -> Comparison:

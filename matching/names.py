@@ -380,14 +380,20 @@ def clear_memos() -> None:
 
 def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
     """Best similarity of two parts over their forms, less the rendering cost, and the
-    forms that gave it."""
+    forms that gave it. Exact from the weak threshold up (``_WEAK_T``, the only values
+    :func:`_compare_readings` reads); below it, only that it is below."""
     key = (q.key, c.key)
     found = _PAIR_MEMO.get(key)
     if found is None:
-        found = _part_sim_uncached(q, c)
-        if len(_PAIR_MEMO) >= _PAIR_MEMO_SIZE:
-            _PAIR_MEMO.clear()
-        _PAIR_MEMO[key] = found
+        found = _remember(key, q, c)
+    return found
+
+
+def _remember(key: tuple[str, str], q: _Part, c: _Part) -> tuple[float, int, int]:
+    found = _part_sim_uncached(q, c)
+    if len(_PAIR_MEMO) >= _PAIR_MEMO_SIZE:
+        _PAIR_MEMO.clear()
+    _PAIR_MEMO[key] = found
     return found
 
 
@@ -427,15 +433,12 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
         # many readings: the few nearest of the longer list by Jaro–Winkler, looked at
         # closely
         swap = (len(cf), cf) < (len(qf), qf)  # iterate the shorter list, either way round
-        if swap:
-            outer, inner, op, ip = cf, qf, c, q
-        else:
-            outer, inner, op, ip = qf, cf, q, c
+        op, ip = (c, q) if swap else (q, c)
         # below this the similarity is never read (see _part_sim): the learned model
         # lifts a pair from _CHANNEL_GATE up, any other pair counts from _WEAK_T
         need = _CHANNEL_GATE if q.native != c.native and (q.channel or c.channel) else _WEAK_T
-        if len(outer) > 2 and op.cost_array is not None and ip.cost_array is not None:
-            best, a, b = _nearest_many(outer, inner, op.cost_array, ip.cost_array, need)
+        if len(op.forms) > 2 and op.cost_array is not None and ip.cost_array is not None:
+            best, a, b = _nearest_many(op, ip, need)
         else:
             best, a, b = _nearest_few(op, ip, need)
         bi, bj = (b, a) if swap else (a, b)
@@ -516,20 +519,15 @@ def _nearest_few(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
     return best, bi, bj
 
 
-def _nearest_many(
-    outer: tuple[str, ...],
-    inner: tuple[str, ...],
-    oc: Any,
-    ic: Any,
-    need: float,
-) -> tuple[float, int, int]:
+def _nearest_many(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
     """:func:`_nearest_few` on whole matrices in C and numpy, for parts with many
     forms (no form of one letter on either side). Same result, same ties: a stable
     sort keeps equal scores in position order as ``process.extract`` does, and the
     first maximum in row order wins as the loop's strict comparison does. A pair of
     parts none of whose forms come within ``need`` is answered without the sort."""
+    outer, inner, oc, ic = op.forms, ip.forms, op.cost_array, ip.cost_array
     lev = _matrix(outer, inner, _lev)
-    floor = need - 1e-9 + _COST_WEIGHT * (float(oc.min()) + float(ic.min()))
+    floor = need - 1e-9 + _COST_WEIGHT * (op.least_cost + ip.least_cost)
     if 0.5 * (1.0 + float(lev.max())) < floor:  # Jaro–Winkler is at most 1
         return -1.0, 0, 0
     jw = _matrix(outer, inner, _jw)
@@ -577,9 +575,10 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Judged:
     for i, qp in enumerate(qparts):
         qk = qp.key
         for j, cp in enumerate(cparts):
-            r = memo.get((qk, cp.key))
+            key = (qk, cp.key)
+            r = memo.get(key)
             if r is None:
-                r = _part_sim(qp, cp)
+                r = _remember(key, qp, cp)
             if r[0] >= _WEAK_T:
                 pairs.append((-r[0], i, j, r[1], r[2]))
     if not pairs:
@@ -612,19 +611,19 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Judged:
     for m in matched:
         sim, i, j, fi, fj = m
         qp, cp = qparts[i], cparts[j]
-        n = len(qp.forms[fi]) + len(cp.forms[fj])
+        n = qp.lengths[fi] + cp.lengths[fj]
         w = float(min(n, 24) + 4)
         total_w += w
         weighted += sim * w
         if sim >= _CLOSE_T:
             n_fair += 1
             bits += cp.bits
-            if len(qp.forms[0]) != 1 and len(cp.forms[0]) != 1:
+            if qp.lengths[0] != 1 and cp.lengths[0] != 1:
                 initials_only = False
             if sim >= _STRONG_T:
                 n_good += 1
-                if len(qp.forms[fi]) > longest_good:
-                    longest_good = len(qp.forms[fi])
+                if qp.lengths[fi] > longest_good:
+                    longest_good = qp.lengths[fi]
         if sim < 1.0 - 1e-9:
             exact_forms = False
         if qp.native or cp.native:
@@ -666,6 +665,16 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Judged:
 _DIFFERENT: _Judged = (LEVELS.index("different"), -0.0, "different", 0.0, 0.0, ())
 
 
+_TAILS = {
+    "exact": "all parts agree",
+    "transliteration": "all parts agree across scripts",
+    "strong": "all parts agree closely",
+    "close": "all parts agree, some only roughly or by initial",
+    "weak": "only a rough resemblance",
+    "different": "no part agrees",
+}
+
+
 def _describe(
     level: str,
     q: _Reading,
@@ -674,27 +683,24 @@ def _describe(
     nq: int,
     nc: int,
 ) -> str:
-    how: list[str] = []
+    how: list[str] = [q.note or c.note] if q.note or c.note else []
     for _s, i, j, fi, fj in matched:
         qp, cp = q.parts[i], c.parts[j]
-        if qp.labels[fi] != "Latin" or qp.native:
+        if qp.native or qp.labels[fi] != "Latin":
             how.append(f"{qp.text} → {qp.forms[fi]} ({qp.labels[fi]})")
-        if cp.labels[fj] != "Latin" or cp.native:
+        if cp.native or cp.labels[fj] != "Latin":
             how.append(f"{cp.text} → {cp.forms[fj]} ({cp.labels[fj]})")
-    note = q.note or c.note
-    head = "; ".join(dict.fromkeys([*([note] if note else []), *how]))
-    tail = {
-        "exact": "all parts agree",
-        "transliteration": "all parts agree across scripts",
-        "strong": "all parts agree closely",
-        "close": "all parts agree, some only roughly or by initial",
-        "partial": f"{len(matched)} of {max(nq, nc)} parts agree",
-        "weak": "only a rough resemblance",
-        "different": "no part agrees",
-    }[level]
-    if level in ("exact", "transliteration", "strong") and nq != nc:
-        tail += f" (the other name has {abs(nq - nc)} more part{'s' if abs(nq - nc) > 1 else ''})"
-    return f"{head}; {tail}" if head else tail[:1].upper() + tail[1:]
+    if level == "partial":
+        tail = f"{len(matched)} of {max(nq, nc)} parts agree"
+    else:
+        tail = _TAILS[level]
+        if nq != nc and (level == "exact" or level == "transliteration" or level == "strong"):
+            more = abs(nq - nc)
+            tail += f" (the other name has {more} more part{'s' if more > 1 else ''})"
+    if not how:
+        return tail[:1].upper() + tail[1:]
+    head = "; ".join(dict.fromkeys(how)) if len(how) > 1 else how[0]
+    return f"{head}; {tail}"
 
 
 _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}

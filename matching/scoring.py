@@ -33,6 +33,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from operator import attrgetter
 from typing import Any
 
 from matching.attributes import judge_birth_place, judge_languages, judge_nationality, judge_sex
@@ -131,10 +132,10 @@ _JUDGES: dict[str, Judge] = {
 #: two values.
 _BUILTIN_JUDGES: dict[str, Judge] = dict(_JUDGES)
 _MEMO_BY_ATTRIBUTE: dict[str, tuple[Callable[[Profile], Any], int]] = {
-    "sex": (lambda p: p.sex, 1024),
-    "nationality": (lambda p: p.nationality, 16_384),
-    "languages": (lambda p: p.languages, 16_384),
-    "birth_place": (lambda p: p.birth_place, 65_536),
+    "sex": (attrgetter("sex"), 1024),
+    "nationality": (attrgetter("nationality"), 16_384),
+    "languages": (attrgetter("languages"), 16_384),
+    "birth_place": (attrgetter("birth_place"), 65_536),
 }
 
 
