@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from matching.warm import warm_up
 from service import errors
 from service.db import open_pool
 from service.desk import router as desk_router
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         pool = open_pool(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
         app.state.pool = pool
+        warm_up()  # the first query of each script must not wait for its tables
         try:
             yield
         finally:

@@ -191,3 +191,13 @@ def test_remembered_feature_results_equal_fresh_ones() -> None:
     fresh = [score_pair(q, c) for q in profiles for c in profiles]
     assert first == again == fresh
     assert [repr(r) for r in first] == [repr(r) for r in fresh]
+
+
+def test_warming_up_loads_the_tables_of_every_covered_script() -> None:
+    from matching import translit
+    from matching.warm import warm_up
+
+    translit._model.cache_clear()
+    warm_up()
+    covered = {model for models in translit._MODELS_FOR_SCRIPT.values() for model in models}
+    assert translit._model.cache_info().currsize == len(covered)
