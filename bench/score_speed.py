@@ -50,7 +50,8 @@ from matching import Profile, build_profile, score_pair, search_keys  # noqa: E4
 from matching.names import compare_names_with_rarity  # noqa: E402
 from matching.scoring import DEFAULT, clear_caches  # noqa: E402
 
-XSCRIPT = ROOT.parent / "shared" / "data" / "xscript-names"
+SHARED_DATA = Path(os.environ.get("TESSERA_SHARED_DATA") or ROOT.parent / "shared" / "data")
+XSCRIPT = SHARED_DATA / "xscript-names"
 SCRIPTS = {
     "arabic": ("SYR", "ara"),
     "chinese": ("CHN", "cmn"),
