@@ -29,6 +29,13 @@ Decisions the scorer relies on (keep them stable):
   estimated on the train split (a very common given name such as "john" is about
   6 bits, an unseen family name about 21; a full name adds its parts). The scorer
   adds weight for rare names and removes it for common ones; 0.0 when nothing matched.
+* Speed (``bench/score_speed.py``): everything above that depends on one name is
+  computed when the name set is built; a comparison remembers the result of each pair
+  of parts by their content (bounded memo), answers parts with many forms with whole
+  matrices computed in C, and passes over forms that cannot reach the weak threshold
+  or beat the best pair so far (Jaro–Winkler, length and edit-similarity bounds). The
+  levels, similarities, explanations and rarities are those of the plain loop over
+  every form (``tests/unit/names_reference.py``, checked by ``test_names_fast_path``).
 * ``name_keys(names)`` returns at most a few dozen strings: ``tr:<form>`` (a Latin
   form of one part, for pg_trgm and equality), ``sk:<skeleton>`` (consonant
   skeleton), ``ph:<metaphone>`` (phonetic code); a true match shares at least one key
@@ -707,6 +714,9 @@ _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 
 
 def _best(query: NameSet, candidate: NameSet) -> tuple[_Judged, _Reading, _Reading]:
+    if len(query.readings) == 1 and len(candidate.readings) == 1:
+        q, c = query.readings[0], candidate.readings[0]
+        return _compare_readings(q, c), q, c
     best: _Judged | None = None
     bq = bc = query.readings[0]
     for q in query.readings:
@@ -727,9 +737,8 @@ def judge_names(
         qo = query.originals[0] if query.originals else None
         co = candidate.originals[0] if candidate.originals else None
         return ("missing", qo, co, "No usable name on one side", 0.0), 0.0
-    shared = query.exact_keys & candidate.exact_keys
-    if shared:
-        key = min(shared)
+    if not query.exact_keys.isdisjoint(candidate.exact_keys):
+        key = min(query.exact_keys & candidate.exact_keys)
         qr = next(r for r in query.readings if r.exact_key == key)
         cr = next(r for r in candidate.readings if r.exact_key == key)
         bits = sum(p.bits for p in cr.parts)
