@@ -9,7 +9,6 @@ from celery import Task
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from psycopg_pool import ConnectionPool
 
-from matching.warm import warm_up
 from service import jobs
 from service.db import Conn, open_pool
 from service.migrate import app_url
@@ -43,7 +42,6 @@ def _init_process(**_: Any) -> None:
     global _pool
     _pool = None
     pool()
-    warm_up()
 
 
 @worker_ready.connect
