@@ -1,8 +1,8 @@
 """Loading the learned transliteration tables ahead of the first query.
 
 The tables load lazily, per script, the first time a name in that script is read: a
-second or more the first time. A long-running process (the API, a worker) calls
-:func:`warm_up` once at start so no caller waits for it.
+second or more the first time. The API calls :func:`warm_up` once at start so no
+partner query waits for it.
 """
 
 from __future__ import annotations
