@@ -373,10 +373,10 @@ def _form_sim(a: str, b: str) -> float:
 #: and again (the same query part against every candidate, "smith" against "smith").
 #: Bounded: cleared when full.
 _PAIR_MEMO: dict[tuple[str, str], tuple[float, int, int]] = {}
-_PAIR_MEMO_SIZE = 1 << 18
+_PAIR_MEMO_SIZE = 1 << 15  # about 6 MB full (keys are the parts' own strings)
 #: channel_logprob by (native token, Latin spelling), bounded the same way.
 _CHANNEL_MEMO: dict[tuple[str, str], float] = {}
-_CHANNEL_MEMO_SIZE = 1 << 17
+_CHANNEL_MEMO_SIZE = 1 << 14
 
 
 def clear_memos() -> None:

@@ -135,7 +135,7 @@ _MEMO_BY_ATTRIBUTE: dict[str, tuple[Callable[[Profile], Any], int]] = {
     "sex": (attrgetter("sex"), 1024),
     "nationality": (attrgetter("nationality"), 16_384),
     "languages": (attrgetter("languages"), 16_384),
-    "birth_place": (attrgetter("birth_place"), 65_536),
+    "birth_place": (attrgetter("birth_place"), 16_384),
 }
 
 
