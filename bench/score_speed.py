@@ -189,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     gallery, queries, blocked_sets, build_s = w.gallery, w.queries, w.blocked_sets, w.build_s
     n_built = len(gallery) + len(queries)
     blocked_pairs = sum(len(b) for b in blocked_sets)
-    random_sets = [gallery for _ in queries[:20]]
+    # ten queries of each kind against the whole gallery
+    sample = queries[:10] + queries[w.latin : w.latin + 10]
+    random_sets = [gallery for _ in sample]
 
     def names_only(q: Profile, c: Profile) -> None:
         compare_names_with_rarity(q.names, c.names)
@@ -218,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     rate_rest = _rate(queries, blocked_sets, share, rest)
     rate_latin = _rate(queries[:n], blocked_sets[:n], share, full)
     rate_xscript = _rate(queries[n:], blocked_sets[n:], share, full)
-    rate_random = _rate(queries[:20], random_sets, share, full)
+    rate_random = _rate(sample, random_sets, share, full)
     load = os.getloadavg()
     print(f"score_pair, blocked candidates:  {rate_blocked:>10,.0f} pairs/s")
     print(f"  names comparison alone:        {rate_names:>10,.0f} pairs/s")
