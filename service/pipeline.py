@@ -44,8 +44,12 @@ MAX_CANDIDATES = 20
 MIN_MATCH_WEIGHT = -5.0
 INDEX_BATCH = 500
 #: Faces fetched per query face by nearest-neighbour search, and the HNSW search width.
+#: Over 1,000,000 synthetic faces fitted to real embeddings (index m 32, ef_construction
+#: 128: 0007), ef_search 400 finds 99.2 % of the exact 10 nearest and 99.8 % of the
+#: query person's own stored photos; 200 finds 97.2 % and 99.3 % in about half the
+#: time (bench/face_search.py).
 FACE_NEIGHBOURS = 50
-FACE_EF_SEARCH = 200
+FACE_EF_SEARCH = 400
 
 
 def key_weights(counts: Mapping[str, int], keys: Sequence[str]) -> dict[str, float]:
