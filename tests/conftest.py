@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,14 @@ class Servers:
     home: Path
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now, chosen by the kernel."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     home = Path(tempfile.mkdtemp(prefix="tessera-test-"))
@@ -53,7 +62,9 @@ def servers() -> Iterator[Servers]:
     broker: EmbeddedBroker | None = None
     broker_url = os.environ.get("TESSERA_TEST_BROKER_URL")
     if broker_url is None:
-        broker = EmbeddedBroker(home)
+        # a port of this session's own: a worker an earlier, interrupted session left
+        # behind keeps reconnecting to its old port and would take this session's jobs
+        broker = EmbeddedBroker(home, port=free_port())
         broker_url = broker.url
     yield Servers(owner_url=owner, app_url=app_url(owner), broker_url=broker_url, home=home)
     if broker is not None:

@@ -16,14 +16,14 @@ from fastapi.testclient import TestClient
 from service.embedded import EmbeddedBroker
 from service.relay import Relay
 from service.worker import create_celery
-from tests.conftest import AgencyUsers, Servers, auth
+from tests.conftest import AgencyUsers, Servers, auth, free_port
 from tests.integration.test_pipeline import WANG, _case, _case_state, _match, _run_done
 from tests.integration.workers import WorkerProcess, wait_for
 
 
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(tmp_path)
+    broker = EmbeddedBroker(tmp_path, port=free_port())
     yield broker
     broker.stop()
 
@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_run(
 def test_a_broker_restart_loses_no_job(
     client: TestClient, agency: AgencyUsers, servers: Servers, tmp_path: Path
 ) -> None:
-    broker = EmbeddedBroker(tmp_path / "broker")
+    broker = EmbeddedBroker(tmp_path / "broker", port=free_port())
     port = broker.port
     process = WorkerProcess(
         owner_url=servers.owner_url,
