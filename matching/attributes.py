@@ -142,24 +142,12 @@ class Place:
     name: str | None
     key: str | None
     country: str | None
-    #: Name and country for an explanation (computed when not given). Part of equality:
-    #: the scorer remembers a comparison's result, explanation included, by the places.
-    text: str = field(default="")
-    #: hash of the fields above, computed once: places are dictionary keys in scoring
-    _hash: int = field(default=0, init=False, compare=False, repr=False)
+    #: Name and country for an explanation (computed when not given).
+    text: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not self.text:
             object.__setattr__(self, "text", ", ".join(p for p in (self.name, self.country) if p))
-        object.__setattr__(self, "_hash", hash((self.name, self.key, self.country, self.text)))
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __reduce__(self) -> tuple[type[Place], tuple[str | None, str | None, str | None, str]]:
-        # rebuilt through __init__, so a copy made in another process (where string
-        # hashes differ) gets its own hash
-        return (Place, (self.name, self.key, self.country, self.text))
 
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")

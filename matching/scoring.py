@@ -128,14 +128,14 @@ _JUDGES: dict[str, Judge] = {
 
 
 #: The comparators above, as shipped: a feature judged by one of these from a single
-#: profile attribute (a small set of values) has its scored result remembered by the
-#: two values.
+#: profile attribute with few distinct values (sex, nationality, languages) has its
+#: scored result remembered by the two values. (Places of birth are too varied for
+#: a memo to pay.)
 _BUILTIN_JUDGES: dict[str, Judge] = dict(_JUDGES)
 _MEMO_BY_ATTRIBUTE: dict[str, tuple[Callable[[Profile], Any], int]] = {
     "sex": (attrgetter("sex"), 1024),
     "nationality": (attrgetter("nationality"), 16_384),
     "languages": (attrgetter("languages"), 16_384),
-    "birth_place": (attrgetter("birth_place"), 16_384),
 }
 
 
