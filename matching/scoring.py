@@ -127,16 +127,22 @@ _JUDGES: dict[str, Judge] = {
 }
 
 
-#: The comparators above, as shipped: a feature judged by one of these from a single
-#: profile attribute with few distinct values (sex, nationality, languages) has its
-#: scored result remembered by the two values. (Places of birth are too varied for
-#: a memo to pay.)
+#: The comparators above, as shipped.
 _BUILTIN_JUDGES: dict[str, Judge] = dict(_JUDGES)
-_MEMO_BY_ATTRIBUTE: dict[str, tuple[Callable[[Profile], Any], int]] = {
-    "sex": (attrgetter("sex"), 1024),
-    "nationality": (attrgetter("nationality"), 16_384),
-    "languages": (attrgetter("languages"), 16_384),
+#: Those of them that read one profile attribute each (and no rarity): the scorer
+#: calls the comparator on the two values directly.
+_BY_ATTRIBUTE: dict[str, tuple[Callable[[Any, Any], Judgement], Callable[[Profile], Any]]] = {
+    "birth_date": (judge_birth_dates, attrgetter("birth")),
+    "sex": (judge_sex, attrgetter("sex")),
+    "document": (judge_document_sets, attrgetter("documents")),
+    "nationality": (judge_nationality, attrgetter("nationality")),
+    "birth_place": (judge_birth_place, attrgetter("birth_place")),
+    "languages": (judge_languages, attrgetter("languages")),
 }
+#: Of those, the ones with few distinct values (sex, nationality, languages): their
+#: scored result is remembered by the two values, in a memo of this size. (Dates,
+#: documents and places of birth are too varied for a memo to pay.)
+_MEMO_SIZE: dict[str, int] = {"sex": 1024, "nationality": 16_384, "languages": 16_384}
 
 
 def register_comparator(feature: str, comparator: Comparator) -> None:
@@ -249,9 +255,29 @@ def _feature_scorer(spec: FeatureSpec) -> FeatureScorer:
             feature = _FEATURES[key] = new_feature(*key)
         return weight, feature
 
-    memo_by = _MEMO_BY_ATTRIBUTE.get(name)
-    if memo_by is not None and judge is _BUILTIN_JUDGES.get(name):
-        value_of, size = memo_by
+    if name in _BY_ATTRIBUTE and judge is _BUILTIN_JUDGES.get(name):
+        direct, value_of = _BY_ATTRIBUTE[name]
+
+        def score_direct(q: Profile, c: Profile) -> tuple[float, Feature]:
+            # finish() with no rarity (these comparators report none), inlined
+            level, qv, cv, detail, _sim = direct(value_of(q), value_of(c))
+            weight = weights.get(level, 0.0)
+            if weight > max_weight:
+                weight = max_weight
+                detail = f"{detail}; capped at {max_weight:g}"
+            if not shared:
+                return weight, new_feature(name, level, weight, qv, cv, detail)
+            key = (name, level, weight, qv, cv, detail)
+            feature = _FEATURES.get(key)
+            if feature is None:
+                if len(_FEATURES) >= _FEATURE_CACHE_SIZE:
+                    _FEATURES.clear()
+                feature = _FEATURES[key] = new_feature(*key)
+            return weight, feature
+
+        size = _MEMO_SIZE.get(name)
+        if size is None:
+            return score_direct
         memo: dict[Any, tuple[float, Feature]] = {}
         _SCORER_MEMOS.append(memo)
 
@@ -259,8 +285,7 @@ def _feature_scorer(spec: FeatureSpec) -> FeatureScorer:
             key = (value_of(q), value_of(c))
             found = memo.get(key)
             if found is None:
-                (level, qv, cv, detail, _sim), bits = judge(q, c)
-                found = finish(level, qv, cv, detail, bits)
+                found = score_direct(q, c)
                 if len(memo) >= size:
                     memo.clear()
                 memo[key] = found
