@@ -78,6 +78,7 @@ __all__ = [
     "LEVELS",
     "NameSet",
     "build_name_set",
+    "clear_memos",
     "compare_names",
     "compare_names_with_rarity",
     "judge_names",
