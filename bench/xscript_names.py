@@ -282,7 +282,20 @@ class _LogicV2:
         return float(self.algo.compare(self.entity(a), self.entity(b), self.cfg).score)
 
 
+def use_tables(tables: Path | None) -> None:
+    """Read the learned tables from ``tables`` instead of ``matching/data`` (tables built
+    from part of train by ``bench/build_translit_tables.py --out``, measured on the rest)."""
+    if tables is None:
+        return
+    import matching.names
+    import matching.translit
+
+    matching.translit.DATA = tables
+    matching.names.DATA = tables  # type: ignore[attr-defined]
+
+
 def evaluate_script(args: argparse.Namespace, script: str) -> tuple[str, dict[str, Any], str]:
+    use_tables(args.tables)
     lines: list[str] = []
     t0 = time.perf_counter()
     queries, truth, gallery = make_task(
@@ -352,6 +365,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/xscript-names")
     ap.add_argument("--split", default="dev")
+    ap.add_argument(
+        "--tables", type=Path, default=None, help="learned tables to use (default: packaged)"
+    )
     ap.add_argument("--scripts", default=",".join(SCRIPTS))
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--gallery", type=int, default=10000)

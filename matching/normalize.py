@@ -21,10 +21,12 @@ from functools import lru_cache
 from typing import Any
 
 __all__ = [
+    "GERESH",
     "PARTICLES",
     "TITLES",
     "ascii_fold",
     "ascii_letters",
+    "attach_geresh",
     "detect_script",
     "normalize_text",
     "script_of_char",
@@ -231,17 +233,36 @@ def detect_script(text: str) -> str:
     return max(sorted(counts), key=lambda k: counts[k])
 
 
+#: A Hebrew letter with a geresh (ג׳ j, צ׳ ch, ז׳ zh, ת׳ th, ח׳ kh), however the mark
+#: is typed: one letter, not a break between two name parts.
+_GERESH_RE = re.compile(r"([\u05d0-\u05ea])[\u05f3'’`´]")
+GERESH = "\u05f3"
+
+
+def attach_geresh(text: str) -> str:
+    """Hebrew letters followed by an apostrophe-like mark take the geresh ``׳``."""
+    return _GERESH_RE.sub(r"\1" + GERESH, text) if not text.isascii() else text
+
+
+def _keep(ch: str) -> bool:
+    return ch.isalnum() or ch == GERESH or unicodedata.category(ch) == "Mn"
+
+
 def tokenize(text: str) -> list[str]:
     """Normalised name parts: split on spaces, hyphens, dots, commas, middle dots;
-    titles dropped; Arabic article ``ال`` split off as the particle ``ال``.
+    titles dropped; Arabic article ``ال`` split off as the particle ``ال``; a Hebrew
+    letter keeps its geresh.
 
     >>> tokenize("Mr. Jean-Luc  PICARD")
     ['jean', 'luc', 'picard']
+    >>> tokenize("ג'ורג' בוש")
+    ['ג׳ורג׳', 'בוש']
     """
     norm = normalize_text(text)
+    norm = attach_geresh(norm)
     out: list[str] = []
     for raw in _SPLIT_RE.split(norm):
-        tok = "".join(ch for ch in raw if ch.isalnum() or unicodedata.category(ch) == "Mn")
+        tok = "".join(ch for ch in raw if _keep(ch))
         if not tok or tok in TITLES:
             continue
         if len(tok) > 3 and tok.startswith("ال") and script_of_char(tok[0]) == "arabic":

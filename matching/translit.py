@@ -1,16 +1,30 @@
-"""Latin renderings of names written in other scripts.
+"""Latin renderings of names written in other scripts, and a learned score for how
+well a Latin spelling fits a native one.
 
-Two sources, both returned with a label a caseworker can read:
+Renderings come from two sources, both returned with a label a caseworker can read:
 
 * **rules**: ICU ``Any-Latin`` (with ``Latin-ASCII``), pinyin for Han (pypinyin,
   family name first), Wade–Giles and Cantonese syllables mapped to pinyin, the
   Russian passport (ICAO 9303), GOST and BGN styles, ICU's kana (Hepburn) and hangul
   (Revised Romanisation) transforms, and consonant skeletons for Arabic and Hebrew
   (which leave short vowels unwritten);
-* **learned**: a channel model P(Latin segment | native character) trained by EM on
-  the train split of the cross-script name pairs (``bench/build_translit_tables.py``),
+* **learned**: a channel model P(Latin segment | native unit) trained by EM on the
+  train split of the cross-script name pairs (``bench/build_translit_tables.py``),
   decoded with a beam search steered by a character 4-gram model of Latin name
   spellings. It turns ``伊莎貝拉`` into ``isabella`` where pinyin says ``yishabeila``.
+
+Units are what a script writes one sound with: a letter (a Hebrew letter with its
+geresh, ``ג׳``, is one), a kana, a Han character (traditional and simplified read
+alike), and for Korean the letters (jamo) of a hangul syllable, so ``클`` is
+``ㅋ ㅡ ㄹ`` and the model learns that the ``ㅡ`` is often silent.
+
+The **context channel** (:func:`channel_pmi`) scores a Latin spelling against a
+native token directly: P(segment | unit, its left and right neighbours), smoothed
+level by level, summed over every alignment, and compared with the probability of
+the spelling by chance. That ratio (pointwise mutual information) ranks candidate
+Latin names by how likely each would be written as the token, which is what a search
+across scripts needs; the name comparator maps it onto its similarity scale
+(:func:`pmi_similarity`).
 
 Tables live in ``matching/data/*.json.gz`` and load once, lazily.
 
@@ -30,15 +44,29 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
 
-from matching.normalize import ascii_fold, detect_script, normalize_text, skeleton, tokenize
+from matching.normalize import (
+    GERESH,
+    ascii_fold,
+    attach_geresh,
+    detect_script,
+    normalize_text,
+    script_of_char,
+    skeleton,
+    tokenize,
+)
 
 __all__ = [
     "SCRIPT_MODELS",
     "Rendering",
     "cantonese_to_pinyin",
+    "channel_logprob",
+    "channel_pmi",
+    "channel_similarity",
+    "has_channel_model",
     "latin_renderings",
     "learned_renderings",
     "native_units",
+    "pmi_similarity",
     "token_renderings",
     "wade_giles_to_pinyin",
 ]
@@ -59,7 +87,7 @@ SCRIPT_MODELS: dict[str, ModelSpec] = {
     "hebrew": {"max_seg": 4, "max_width": 1, "iterations": 10},
     "japanese": {"max_seg": 5, "max_width": 1, "iterations": 10},
     "katakana": {"max_seg": 5, "max_width": 1, "iterations": 10},
-    "korean": {"max_seg": 5, "max_width": 1, "iterations": 10},
+    "korean": {"max_seg": 4, "max_width": 1, "iterations": 10},
     "russian": {"max_seg": 4, "max_width": 1, "iterations": 10},
 }
 
@@ -99,16 +127,43 @@ class Rendering:
 
 
 def native_units(text: str, script: str) -> list[str]:
-    """The characters a learned model reads: normalised letters, hiragana as katakana."""
-    out = []
-    for ch in normalize_text(text):
+    """The units a learned model reads: normalised letters (a Hebrew letter with its
+    geresh is one), hiragana as katakana, Han characters in simplified form for the
+    Chinese model, hangul syllables as their letters (jamo) for the Korean one.
+
+    >>> native_units("伊莎貝拉", "chinese")
+    ['伊', '莎', '贝', '拉']
+    >>> len(native_units("클라우스", "korean"))
+    9
+    """
+    out: list[str] = []
+    norm = normalize_text(text)
+    if script == "hebrew":
+        norm = attach_geresh(norm)
+    for ch in norm:
+        if ch == GERESH and out:
+            out[-1] += ch  # ג׳ is one letter (j), not ג and a mark
+            continue
         if not (ch.isalnum() or ch == "ー" or unicodedata.category(ch) in ("Mn", "Mc", "Lm")):
             continue
         cp = ord(ch)
         if script in ("katakana", "japanese") and 0x3041 <= cp <= 0x3096:
             ch = chr(cp + 0x60)
+        if script == "chinese" and script_of_char(ch) == "han":
+            # traditional and simplified characters are read alike
+            ch = _simplified(ch)
+        if script == "korean" and 0xAC00 <= cp <= 0xD7A3:
+            # a hangul syllable is its letters: lead consonant, vowel, tail consonant
+            out.extend(unicodedata.normalize("NFD", ch))
+            continue
         out.append(ch)
     return out
+
+
+@lru_cache(maxsize=8192)
+def _simplified(ch: str) -> str:
+    out = _icu("Traditional-Simplified", ch)
+    return out if len(out) == 1 else ch
 
 
 def positional_units(units: list[str]) -> list[str]:
@@ -380,7 +435,7 @@ def learned_renderings(token: str, *, nbest: int = _NBEST) -> tuple[Rendering, .
         units = native_units(token, name)
         if not units or len(units) > 40:
             continue
-        syllabic = name in ("chinese", "korean")
+        syllabic = name == "chinese"
         # the second model for a script (Japanese for Han) is a back-up reading
         extra = 0.0 if name == models[0] else 1.0
         lists: list[tuple[list[tuple[str, float]], float, float]] = []
@@ -895,70 +950,271 @@ def _marks(n: int) -> list[str]:
     return ["^" if i == 0 else "$" if i == n - 1 else "" for i in range(n)]
 
 
-_PROB_TABLES: dict[tuple[str, str, str], dict[str, float]] = {}
+_CSEP = "\x1f"  # between the units of a context key in the channel tables
 
 
-def _probs(name: str, model: _Model, unit: str, mark: str) -> dict[str, float]:
-    key = (name, unit, mark)
-    found = _PROB_TABLES.get(key)
-    if found is None:
-        found = {s: math.exp(lp) for s, lp in model.segs(unit, mark)}
-        if len(_PROB_TABLES) < 200_000:
-            _PROB_TABLES[key] = found
-    return found
+def _unseen(seg: str) -> float:
+    """P0 of a segment no unit ever produced in training."""
+    return 1e-7 * 0.1 ** max(len(seg) - 1, 0)
 
 
-_FLOOR = (1e-4, 1e-4, 1e-5, 0.0, 0.0, 0.0, 0.0)
+class _Position:
+    """P(segment | a unit and its neighbours) at one place of one native token: four
+    levels of counts, each smoothed toward the one below (Dirichlet priors), the last
+    toward the generic segment distribution P0. Memoised: a token is scored against
+    many Latin spellings that share their pieces."""
+
+    __slots__ = ("c1", "c2a", "c2b", "c3", "ch", "m1", "m2a", "m2b", "m3", "memo")
+
+    def __init__(self, ch: _Channel, unit: str, left: str, right: str) -> None:
+        self.ch = ch
+        self.c1 = ch.unit.get(unit, _EMPTY)
+        self.m1 = ch.unit_mass.get(unit, 0.0)
+        k2a, k2b = left + _CSEP + unit, unit + _CSEP + right
+        k3 = left + _CSEP + unit + _CSEP + right
+        self.c2a = ch.left.get(k2a, _EMPTY)
+        self.m2a = ch.left_mass.get(k2a, 0.0)
+        self.c2b = ch.right.get(k2b, _EMPTY)
+        self.m2b = ch.right_mass.get(k2b, 0.0)
+        self.c3 = ch.both.get(k3, _EMPTY)
+        self.m3 = ch.both_mass.get(k3, 0.0)
+        self.memo: dict[str, float] = {}
+
+    def prob(self, seg: str) -> float:
+        found = self.memo.get(seg)
+        if found is not None:
+            return found
+        ch = self.ch
+        p0 = ch.segments.get(seg)
+        if p0 is None:
+            p0 = _unseen(seg)
+        p1 = (self.c1.get(seg, 0.0) + ch.beta * p0) / (self.m1 + ch.beta)
+        p2a = (self.c2a.get(seg, 0.0) + ch.a2 * p1) / (self.m2a + ch.a2)
+        p2b = (self.c2b.get(seg, 0.0) + ch.a2 * p1) / (self.m2b + ch.a2)
+        p = (self.c3.get(seg, 0.0) + ch.a3 * 0.5 * (p2a + p2b)) / (self.m3 + ch.a3)
+        if len(self.memo) < 4096:
+            self.memo[seg] = p
+        return p
 
 
-#: learned models good enough to score a Latin spelling directly (alphabets and kana;
-#: for Han and hangul the readings compare better than the forward probability)
-CHANNEL_MODELS = frozenset({"arabic", "hebrew", "russian", "katakana"})
+_EMPTY: dict[str, float] = {}
 
 
-def has_channel_model(token: str) -> bool:
-    """Whether :func:`channel_logprob` is used for this token's script."""
-    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
-    return bool(models) and models[0] in CHANNEL_MODELS
+class _Channel:
+    """The context channel of one script (``channel_<script>.json.gz``, written by
+    ``bench/build_translit_tables.py``) and the Latin marginal of its unigram level."""
 
+    __slots__ = (
+        "a2",
+        "a3",
+        "beta",
+        "both",
+        "both_mass",
+        "g",
+        "kappa",
+        "left",
+        "left_mass",
+        "max_seg",
+        "name",
+        "ps",
+        "right",
+        "right_mass",
+        "segments",
+        "unit",
+        "unit_mass",
+    )
 
-def channel_logprob(token: str, latin: str) -> float:
-    """log P(latin | token) under the learned model for the token's script, per native
-    character (the forward sum over every alignment); ``-inf`` when no alignment exists.
+    def __init__(self, name: str, data: dict[str, Any]) -> None:
+        def counts(key: str) -> dict[str, dict[str, float]]:
+            return {
+                str(u): {str(s): float(c) for s, c in segs.items()} for u, segs in data[key].items()
+            }
 
-    Slower than comparing precomputed readings (about 50 µs): used to rank a shortlist.
-    """
-    script = detect_script(token)
-    models = _MODELS_FOR_SCRIPT.get(script, ())
-    best = -math.inf
-    for name in models[:1]:
-        if name not in CHANNEL_MODELS:
-            continue
-        model = _model(name)
-        if model is None:
-            continue
-        units = native_units(token, name)
+        def masses(key: str) -> dict[str, float]:
+            return {str(u): float(m) for u, m in data[key].items()}
+
+        self.name = name
+        self.max_seg = int(data["max_seg"])
+        self.beta = float(data["beta"])
+        self.a2 = float(data["a2"])
+        self.a3 = float(data["a3"])
+        self.segments = {str(s): float(p) for s, p in data["segments"].items()}
+        self.unit, self.unit_mass = counts("unit"), masses("unit_mass")
+        self.left, self.left_mass = counts("left"), masses("left_mass")
+        self.right, self.right_mass = counts("right"), masses("right_mass")
+        self.both, self.both_mass = counts("both"), masses("both_mass")
+        # the unigram level summed over units: how likely a Latin segment is from any
+        # unit, and the share of every unit's mass that goes to P0
+        total = sum(self.unit_mass.values()) or 1.0
+        ps: dict[str, float] = {}
+        kappa = 0.0
+        for u, m in self.unit_mass.items():
+            if m <= 0:
+                continue
+            kappa += (m / total) * self.beta / (m + self.beta)
+            for seg, c in self.unit.get(u, _EMPTY).items():
+                ps[seg] = ps.get(seg, 0.0) + (m / total) * c / (m + self.beta)
+        self.ps = ps
+        self.kappa = kappa
+        self.g = 1.0 / (1.0 - self._seg_marginal(""))
+
+    def _seg_marginal(self, seg: str) -> float:
+        p0 = self.segments.get(seg)
+        return self.ps.get(seg, 0.0) + self.kappa * (_unseen(seg) if p0 is None else p0)
+
+    def positions(self, units: list[str]) -> tuple[_Position, ...]:
+        n = len(units)
+        return tuple(
+            _Position(
+                self,
+                u,
+                units[i - 1] if i > 0 else "^",
+                units[i + 1] if i < n - 1 else "$",
+            )
+            for i, u in enumerate(units)
+        )
+
+    def logprob(self, positions: tuple[_Position, ...], latin: str) -> float:
+        """log P(latin | native token): the forward sum over every alignment of the
+        token's units with Latin segments of 0..max_seg letters."""
         m = len(latin)
-        if not units or not m or m > model.max_seg * len(units) or len(units) > 40:
-            continue
-        max_seg = model.max_seg
+        max_seg = self.max_seg
         alpha = [0.0] * (m + 1)
         alpha[0] = 1.0
-        for u, mark in zip(units, _marks(len(units)), strict=True):
-            segs = _probs(name, model, u, mark)
-            if not segs:
-                fallback = _icu_ascii(u).replace(" ", "")
-                segs = {fallback: 0.3} if fallback else {}
+        for pos in positions:
             new = [0.0] * (m + 1)
+            prob = pos.prob
             for j in range(m + 1):
                 a = alpha[j]
                 if a == 0.0:
                     continue
                 for k in range(min(max_seg, m - j) + 1):
-                    p = segs.get(latin[j : j + k])
-                    # an unseen segment of one or two letters stays possible
-                    new[j + k] += a * (p if p else _FLOOR[k])
+                    new[j + k] += a * prob(latin[j : j + k])
             alpha = new
-        if alpha[m] > 0.0:
-            best = max(best, math.log(alpha[m]) / len(units))
-    return best
+        return math.log(alpha[m]) if alpha[m] > 0.0 else -math.inf
+
+    def marginal(self, latin: str) -> float:
+        """log P(latin) when the native token is unknown: the unigram channel's Latin
+        side, any number of units."""
+        m = len(latin)
+        g = self.g
+        a = [0.0] * (m + 1)
+        a[0] = g
+        for j in range(1, m + 1):
+            acc = 0.0
+            for k in range(1, min(self.max_seg, j) + 1):
+                acc += a[j - k] * self._seg_marginal(latin[j - k : j])
+            a[j] = acc * g
+        return math.log(a[m]) if a[m] > 0.0 else -math.inf
+
+
+@cache
+def _channel(name: str) -> _Channel | None:
+    try:
+        with gzip.open(DATA / f"channel_{name}.json.gz", "rt", encoding="utf-8") as fh:
+            return _Channel(name, json.load(fh))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@lru_cache(maxsize=8192)
+def _token_positions(name: str, token: str) -> tuple[_Position, ...]:
+    channel = _channel(name)
+    if channel is None:
+        return ()
+    units = native_units(token, name)
+    if not units or len(units) > 40:
+        return ()
+    return channel.positions(units)
+
+
+@lru_cache(maxsize=65536)
+def _marginal(name: str, latin: str) -> float:
+    channel = _channel(name)
+    return channel.marginal(latin) if channel is not None else -math.inf
+
+
+def has_channel_model(token: str) -> bool:
+    """Whether :func:`channel_pmi` can score Latin spellings of this token."""
+    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
+    return bool(models) and _channel(models[0]) is not None
+
+
+def channel_pmi(token: str, latin: str) -> float:
+    """How much better the native ``token`` explains the Latin spelling than chance:
+    ``log P(latin | token) − log P(latin)`` in nats (pointwise mutual information, a
+    log likelihood ratio), under the learned context channel of the token's script.
+
+    Ranking Latin names by it ranks them by ``P(token | latin)``: which of them would
+    most likely be written as this token. ``-inf`` when nothing can align them.
+    About 50–200 µs: used on a shortlist.
+
+    >>> channel_pmi("Мария", "maria") > channel_pmi("Мария", "marina")
+    True
+    """
+    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
+    if not models or not latin:
+        return -math.inf
+    name = models[0]
+    positions = _token_positions(name, normalize_text(token))
+    channel = _channel(name)
+    if not positions or channel is None or len(latin) > channel.max_seg * len(positions):
+        return -math.inf
+    return channel.logprob(positions, latin) - _marginal(name, latin)
+
+
+def channel_logprob(token: str, latin: str) -> float:
+    """``log P(latin | token)`` per native unit under the learned context channel of the
+    token's script (the forward sum over every alignment); ``-inf`` when no alignment
+    exists or the script has no channel."""
+    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
+    if not models or not latin:
+        return -math.inf
+    positions = _token_positions(models[0], normalize_text(token))
+    channel = _channel(models[0])
+    if not positions or channel is None or len(latin) > channel.max_seg * len(positions):
+        return -math.inf
+    return channel.logprob(positions, latin) / len(positions)
+
+
+#: Channel PMI (nats) → the name comparator's similarity scale: linear between
+#: anchors at the comparator's weak, close and strong thresholds (0.70, 0.78, 0.86),
+#: approaching 1 above and 0 below without reaching them, so that every difference in
+#: PMI stays a difference in similarity (ranks are kept). A spelling e^4 ≈ 55 times
+#: likelier from the token than by chance agrees closely (transliteration); e^1 ≈ 2.7
+#: times, roughly (close); down to e^-2, a resemblance (weak).
+_PMI_WEAK, _PMI_CLOSE, _PMI_STRONG = -2.0, 1.0, 4.0
+_SIM_WEAK, _SIM_CLOSE, _SIM_STRONG = 0.70, 0.78, 0.86
+_PMI_TAIL = 10.0  # nats over which the remaining distance to 1 (or to 0) shrinks by e
+
+
+def pmi_similarity(pmi: float) -> float:
+    """A channel PMI on the comparator's 0..1 similarity scale (strictly increasing)."""
+    if pmi >= _PMI_STRONG:
+        return 1.0 - (1.0 - _SIM_STRONG) * math.exp(-(pmi - _PMI_STRONG) / _PMI_TAIL)
+    if pmi >= _PMI_CLOSE:
+        t = (pmi - _PMI_CLOSE) / (_PMI_STRONG - _PMI_CLOSE)
+        return _SIM_CLOSE + (_SIM_STRONG - _SIM_CLOSE) * t
+    if pmi >= _PMI_WEAK:
+        t = (pmi - _PMI_WEAK) / (_PMI_CLOSE - _PMI_WEAK)
+        return _SIM_WEAK + (_SIM_CLOSE - _SIM_WEAK) * t
+    if pmi == -math.inf:
+        return 0.0
+    return _SIM_WEAK * math.exp((pmi - _PMI_WEAK) / _PMI_TAIL)
+
+
+#: Scripts whose decoded readings are kept beside the channel (the better of the two
+#: counts): a Han character stands for many spellings, and the decoder's Latin-side
+#: context adds what the channel cannot see (on held-out train pairs: recall@10 0.85 →
+#: 0.88 for Chinese; for the other scripts the channel alone ranks better).
+_READINGS_TOO = frozenset({"han"})
+
+
+def channel_similarity(token: str, pmi: float, readings: float) -> float:
+    """The similarity of a native ``token`` and a Latin spelling for the name
+    comparator, from the spelling's :func:`channel_pmi` and the best similarity of the
+    token's decoded readings to it (``readings``)."""
+    sim = pmi_similarity(pmi)
+    if detect_script(token) in _READINGS_TOO:
+        return max(sim, readings)
+    return sim

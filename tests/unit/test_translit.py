@@ -1,0 +1,142 @@
+"""Learned transliteration: the context channel and the units it reads.
+
+The channel scores a Latin spelling against a native token as pointwise mutual
+information, ``log P(latin | token) − log P(latin)``: positive when the token explains
+the spelling better than chance. These tests hold it to what it is for: the true
+spelling above near and far distractors in every script, a sign that separates
+spellings from unrelated names, and a total function (no input crashes it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.translit import (
+    SCRIPT_MODELS,
+    channel_logprob,
+    channel_pmi,
+    channel_similarity,
+    has_channel_model,
+    native_units,
+    pmi_similarity,
+)
+
+# native token, its Latin spelling, a near miss, an unrelated name
+SPELLINGS = [
+    ("Мария", "mariya", "marina", "johnson"),
+    ("Щукин", "shchukin", "shukri", "patel"),
+    ("מרילנה", "marilena", "marilyn", "okafor"),
+    ("דוד", "david", "dudek", "fernandez"),
+    ("محمد", "mohammed", "mahmoud", "svensson"),
+    ("فيروز", "feyrouz", "ferris", "kowalski"),
+    ("伊莎貝拉", "isabella", "isaac", "kruger"),
+    ("克里彭", "crippen", "kreisler", "tanaka"),
+    ("클라우스", "klaus", "claude", "moreno"),
+    ("김민준", "kimminjun", "kimura", "oliveira"),
+    ("キャサリン", "catherine", "katharina", "dubois"),
+    ("ジェンティリーニ", "gentilini", "gentile", "okonkwo"),
+]
+
+
+@pytest.mark.parametrize(("native", "latin", "near", "far"), SPELLINGS)
+def test_true_spelling_outscores_near_and_far_names(
+    native: str, latin: str, near: str, far: str
+) -> None:
+    true = channel_pmi(native, latin)
+    assert true > channel_pmi(native, near), (native, latin, near)
+    assert true > channel_pmi(native, far), (native, latin, far)
+
+
+@pytest.mark.parametrize(("native", "latin", "near", "far"), SPELLINGS)
+def test_pmi_is_positive_for_a_spelling_and_negative_for_an_unrelated_name(
+    native: str, latin: str, near: str, far: str
+) -> None:
+    assert channel_pmi(native, latin) > 0.0
+    assert channel_pmi(native, far) < 0.0
+
+
+def test_every_learned_script_has_a_channel() -> None:
+    for token in ("Мария", "מרים", "مريم", "瑪麗", "마리아", "マリア"):
+        assert has_channel_model(token), token
+    assert not has_channel_model("Maria")
+
+
+def test_a_latin_spelling_longer_than_the_token_allows_has_no_alignment() -> None:
+    assert channel_pmi("דוד", "d" * 40) == -math.inf
+    assert channel_pmi("דוד", "") == -math.inf
+    assert channel_pmi("David", "david") == -math.inf  # not a native token
+
+
+def test_channel_logprob_is_the_forward_probability_per_character() -> None:
+    lp = channel_logprob("джентилини", "gentilini")
+    assert -3.0 < lp < 0.0
+    assert lp > channel_logprob("джентилини", "martinez")
+
+
+def test_hangul_syllables_are_read_as_their_letters() -> None:
+    # 클 = ㅋ + ㅡ + ㄹ: the vowel ㅡ is often only there to make the consonant sayable
+    jamo = "\u110f\u1173\u11af\u1105\u1161\u110b\u116e\u1109\u1173"
+    assert native_units("클라우스", "korean") == list(jamo)
+
+
+def test_traditional_and_simplified_characters_read_alike() -> None:
+    assert native_units("伊莎貝拉", "chinese") == native_units("伊莎贝拉", "chinese")
+    assert channel_pmi("伊莎貝拉", "isabella") == pytest.approx(channel_pmi("伊莎贝拉", "isabella"))
+
+
+def test_hiragana_reads_as_katakana() -> None:
+    assert native_units("さくら", "katakana") == native_units("サクラ", "katakana")
+
+
+def test_pmi_maps_onto_the_comparators_scale_strictly_increasing() -> None:
+    values = [pmi_similarity(x / 2) for x in range(-120, 120)]
+    assert all(a < b for a, b in itertools.pairwise(values))
+    assert values[0] > 0.0
+    assert values[-1] < 1.0
+    assert pmi_similarity(-math.inf) == 0.0
+    # the anchors are the comparator's weak, close and strong thresholds
+    assert pmi_similarity(-2.0) == pytest.approx(0.70)
+    assert pmi_similarity(1.0) == pytest.approx(0.78)
+    assert pmi_similarity(4.0) == pytest.approx(0.86)
+
+
+def test_channel_similarity_keeps_the_readings_for_han_only() -> None:
+    pmi = channel_pmi("Мария", "mariya")
+    assert channel_similarity("Мария", pmi, 0.99) == pmi_similarity(pmi)
+    han = channel_pmi("伊莎貝拉", "isabel")
+    assert channel_similarity("伊莎貝拉", han, 0.99) == max(0.99, pmi_similarity(han))
+    assert channel_similarity("伊莎貝拉", han, 0.1) == pmi_similarity(han)
+
+
+def test_script_models_cover_every_learned_script() -> None:
+    assert set(SCRIPT_MODELS) == {
+        "arabic",
+        "chinese",
+        "hebrew",
+        "japanese",
+        "katakana",
+        "korean",
+        "russian",
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=30), st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=30))
+def test_channel_pmi_is_total(native: str, latin: str) -> None:
+    value = channel_pmi(native, latin)
+    assert isinstance(value, float)
+    assert not math.isnan(value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.text(alphabet="абвгдежзийклмнопрстуфхцчшщъыьэюя", min_size=1, max_size=12),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20),
+)
+def test_channel_pmi_is_deterministic(native: str, latin: str) -> None:
+    assert channel_pmi(native, latin) == channel_pmi(native, latin)
