@@ -20,10 +20,12 @@ Decisions the scorer relies on (keep them stable):
 * How parts are compared: every Latin reading of one part against every reading of
   the other (mean of normalised Levenshtein and Jaro–Winkler), less 0.025 per nat
   of the reading's cost; Latin consonant skeletons that agree count as 0.86
-  ("Ahmad"/"Ahmed"). For Arabic, Hebrew, Cyrillic and kana parts against a Latin
-  part (when the readings come within 0.6) the learned model's forward probability
-  of the Latin spelling is blended in (30 % readings, 70 % forward probability per
-  character), which ranks spellings far better than the readings alone.
+  ("Ahmad"/"Ahmed"). A native part against a Latin part (when the readings come
+  within 0.6) is scored by the script's learned context channel instead: how much
+  likelier the Latin spelling is from the native token than by chance
+  (``translit.channel_pmi``), on the similarity scale (``translit.channel_similarity``;
+  for Han the better of that and the readings). Ranking Latin names by it ranks them
+  by how likely each would be written as the token, far better than the readings.
 * Rarity is a separate number: ``name_rarity(query, candidate)`` is the information
   (in bits) of the candidate's name parts that matched, from part frequencies
   estimated on the train split (a very common given name such as "john" is about
@@ -68,7 +70,8 @@ from matching.normalize import (
 from matching.translit import (
     DATA,
     Rendering,
-    channel_logprob,
+    channel_pmi,
+    channel_similarity,
     has_channel_model,
     pinyin_alternatives,
     token_renderings,
@@ -375,7 +378,7 @@ def _form_sim(a: str, b: str) -> float:
 #: Bounded: cleared when full.
 _PAIR_MEMO: dict[tuple[str, str], tuple[float, int, int]] = {}
 _PAIR_MEMO_SIZE = 1 << 15  # about 6 MB full (keys are the parts' own strings)
-#: channel_logprob by (native token, Latin spelling), bounded the same way.
+#: channel_pmi by (native token, Latin spelling), bounded the same way.
 _CHANNEL_MEMO: dict[tuple[str, str], float] = {}
 _CHANNEL_MEMO_SIZE = 1 << 14
 
@@ -469,20 +472,18 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
                 if s > best:
                     best, bi, bj = s, i, j
     if best >= _CHANNEL_GATE and q.native != c.native and (q.channel or c.channel):
-        # the forward probability of the Latin spelling under the learned model ranks
-        # far better than string similarity to a few readings (bench/xscript_names.py);
-        # mapped so that the level thresholds keep their meaning
+        # how much likelier the learned channel makes the Latin spelling than chance
+        # ranks far better than string similarity to a few readings
+        # (bench/xscript_names.py); mapped so that the level thresholds keep their meaning
         nat, lat = (q, c) if q.native else (c, q)
         ckey = (nat.text, lat.forms[0])
         lp = _CHANNEL_MEMO.get(ckey)
         if lp is None:
-            lp = channel_logprob(nat.text, lat.forms[0])
+            lp = channel_pmi(nat.text, lat.forms[0])
             if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
                 _CHANNEL_MEMO.clear()
             _CHANNEL_MEMO[ckey] = lp
-        lp = max(lp, -_CHANNEL_SCALE)
-        combined = _CHANNEL_MIX * best + (1.0 - _CHANNEL_MIX) * (1.0 + lp / _CHANNEL_SCALE)
-        best = 1.0 - (1.0 - combined) * _CHANNEL_STRETCH
+        best = channel_similarity(nat.text, lp, best)
     return best, bi, bj
 
 
@@ -554,9 +555,6 @@ def _nearest_many(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
 
 _CHANNEL_GATE = 0.6
 _NEAREST = 4  # readings of a part looked at closely, by Jaro–Winkler
-_CHANNEL_MIX = 0.3
-_CHANNEL_SCALE = 4.0
-_CHANNEL_STRETCH = 0.35
 
 
 _Aligned = tuple[float, int, int, int, int]  # similarity, part i, part j, form i, form j

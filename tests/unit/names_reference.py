@@ -17,7 +17,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
 from matching.names import LEVELS, NameSet, _Part, _Reading
-from matching.translit import channel_logprob
+from matching.translit import channel_pmi, channel_similarity
 
 _COST_WEIGHT = 0.025
 
@@ -89,21 +89,16 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
                 if s > best:
                     best, bi, bj = s, i, j
     if best >= _CHANNEL_GATE and q.native != c.native and (q.channel or c.channel):
-        # the forward probability of the Latin spelling under the learned model ranks
-        # far better than string similarity to a few readings (bench/xscript_names.py);
-        # mapped so that the level thresholds keep their meaning
+        # how much likelier the learned channel makes the Latin spelling than chance
+        # ranks far better than string similarity to a few readings
+        # (bench/xscript_names.py); mapped so that the level thresholds keep their meaning
         nat, lat = (q, c) if q.native else (c, q)
-        lp = max(channel_logprob(nat.text, lat.forms[0]), -_CHANNEL_SCALE)
-        combined = _CHANNEL_MIX * best + (1.0 - _CHANNEL_MIX) * (1.0 + lp / _CHANNEL_SCALE)
-        best = 1.0 - (1.0 - combined) * _CHANNEL_STRETCH
+        best = channel_similarity(nat.text, channel_pmi(nat.text, lat.forms[0]), best)
     return best, bi, bj
 
 
 _CHANNEL_GATE = 0.6
 _NEAREST = 4  # readings of a part looked at closely, by Jaro–Winkler
-_CHANNEL_MIX = 0.3
-_CHANNEL_SCALE = 4.0
-_CHANNEL_STRETCH = 0.35
 
 
 _Aligned = tuple[float, int, int, int, int]  # similarity, part i, part j, form i, form j
