@@ -130,6 +130,7 @@ class _Part:
     least_cost: float = 0.0
 
 
+@lru_cache(maxsize=1 << 17)
 def _with_skeletons(p: _Part) -> _Part:
     channel = p.native and has_channel_model(p.text)
     key = "\x1e".join(
@@ -204,6 +205,7 @@ def _bits(form: str) -> float:
 # ------------------------------------------------------------------ building
 
 
+@lru_cache(maxsize=1 << 17)
 def _latin_part(token: str, role: str) -> _Part | None:
     folded = ascii_fold(token).replace(" ", "")
     if not folded:

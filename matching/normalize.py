@@ -221,6 +221,8 @@ def detect_script(text: str) -> str:
     >>> detect_script("山田たろう")
     'japanese'
     """
+    if text.isascii():  # the common case: letters are Latin, the rest is not a script
+        return "latin" if any(ch.isalpha() for ch in text[:200]) else "other"
     counts: dict[str, int] = {}
     for ch in text[:200]:
         s = script_of_char(ch)
@@ -262,7 +264,7 @@ def tokenize(text: str) -> list[str]:
     norm = attach_geresh(norm)
     out: list[str] = []
     for raw in _SPLIT_RE.split(norm):
-        tok = "".join(ch for ch in raw if _keep(ch))
+        tok = raw if raw.isalnum() else "".join(ch for ch in raw if _keep(ch))
         if not tok or tok in TITLES:
             continue
         if len(tok) > 3 and tok.startswith("ال") and script_of_char(tok[0]) == "arabic":
