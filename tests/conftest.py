@@ -26,6 +26,7 @@ from service.cli import bootstrap_admin
 from service.embedded import EmbeddedBroker, ensure_database, start_postgres
 from service.migrate import app_url, migrate
 from service.settings import Settings
+from tests.integration.workers import WorkerProcess
 
 # The shared data lies beside the clone (as in CI); TESSERA_SHARED_DATA names it
 # for a clone made anywhere else.
@@ -120,8 +121,26 @@ class AgencyUsers:
     caseworker2_id: UUID
 
 
-def create_agency(client: TestClient, admin_token: str, country: str = "DEU") -> AgencyUsers:
-    name = f"Agency {secrets.token_hex(4)}"
+#: The people of a test agency: label, display name, role.
+_PEOPLE = (
+    ("caseworker", "caseworker", "caseworker"),
+    ("caseworker2", "second caseworker", "caseworker"),
+    ("partner", "partner", "partner"),
+    ("auditor", "auditor", "auditor"),
+)
+
+
+def create_agency(
+    client: TestClient,
+    admin_token: str,
+    country: str = "DEU",
+    *,
+    name: str | None = None,
+    people: dict[str, str] | None = None,
+) -> AgencyUsers:
+    """An agency with one user per role (and a second caseworker). ``name`` and
+    ``people`` (display name by label) make it read like a real one in screenshots."""
+    name = name or f"Agency {secrets.token_hex(4)}"
     response = client.post(
         "/v1/agencies", json={"name": name, "country": country}, headers=auth(admin_token)
     )
@@ -129,15 +148,11 @@ def create_agency(client: TestClient, admin_token: str, country: str = "DEU") ->
     agency_id = UUID(response.json()["id"])
     tokens: dict[str, str] = {}
     ids: dict[str, UUID] = {}
-    for label, role in (
-        ("caseworker", "caseworker"),
-        ("caseworker2", "caseworker"),
-        ("partner", "partner"),
-        ("auditor", "auditor"),
-    ):
+    for label, display, role in _PEOPLE:
+        person = (people or {}).get(label, f"{display} of {name}")
         created = client.post(
             "/v1/users",
-            json={"agency_id": str(agency_id), "name": f"{label} of {name}", "role": role},
+            json={"agency_id": str(agency_id), "name": person, "role": role},
             headers=auth(admin_token),
         )
         assert created.status_code == 201, created.text
@@ -150,6 +165,40 @@ def create_agency(client: TestClient, admin_token: str, country: str = "DEU") ->
         caseworker2_id=ids["caseworker2"],
         **tokens,
     )
+
+
+def share(
+    client: TestClient,
+    admin_token: str,
+    owner: AgencyUsers,
+    partner: AgencyUsers,
+    purpose: str = "readmission",
+) -> None:
+    """An admin-made sharing agreement: ``partner`` may query ``owner``'s galleries."""
+    response = client.post(
+        "/v1/sharing-agreements",
+        headers=auth(admin_token),
+        json={
+            "owner_agency_id": str(owner.id),
+            "partner_agency_id": str(partner.id),
+            "purpose": purpose,
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture(scope="module")
+def worker(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    """A real worker process (Celery, the session's broker and database) for a module."""
+    process = WorkerProcess(
+        owner_url=servers.owner_url,
+        app_url=servers.app_url,
+        broker_url=servers.broker_url,
+        log=tmp_path_factory.mktemp("worker") / "worker.log",
+    )
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""A real server on a localhost port, a real worker and Debian's Chromium for the desk.
+"""A real server on a localhost port and Debian's Chromium for the desk (the real worker
+process is the shared module-scoped fixture of tests/conftest.py).
 
 The app is served by uvicorn in a thread against the session's embedded PostgreSQL and
 broker; Playwright drives /usr/bin/chromium (nothing downloads a browser). Each is
@@ -22,8 +23,6 @@ from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import Servers
-from tests.integration.workers import WorkerProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,19 +65,6 @@ def live_url(settings: Settings) -> Iterator[str]:
     server.should_exit = True
     thread.join(timeout=15)
     sock.close()
-
-
-@pytest.fixture(scope="module")
-def worker(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(
-        owner_url=servers.owner_url,
-        app_url=servers.app_url,
-        broker_url=servers.broker_url,
-        log=tmp_path_factory.mktemp("desk-worker") / "worker.log",
-    )
-    process.start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from fastapi.testclient import TestClient
 
 from service.demo import GALLERY
-from tests.conftest import AgencyUsers, auth
+from tests.conftest import AgencyUsers, auth, create_agency
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -41,36 +40,19 @@ def sign_in(client: TestClient, token: str, purpose: str = "desk test") -> Any:
     )
 
 
+#: The people of the desk tests' agency: names that read like the real thing in
+#: screenshots.
+DESK_PEOPLE = {
+    "caseworker": "A. Keller",
+    "caseworker2": "B. Haddad",
+    "partner": "Consulate liaison",
+    "auditor": "M. Lindqvist",
+}
+
+
 def named_agency(client: TestClient, admin_token: str, name: str) -> AgencyUsers:
-    """An agency with people's names (for screenshots that read like the real thing)."""
-    response = client.post(
-        "/v1/agencies", json={"name": name, "country": "DEU"}, headers=auth(admin_token)
-    )
-    assert response.status_code == 201, response.text
-    agency_id = UUID(response.json()["id"])
-    tokens: dict[str, str] = {}
-    ids: dict[str, UUID] = {}
-    for label, person, role in (
-        ("caseworker", "A. Keller", "caseworker"),
-        ("caseworker2", "B. Haddad", "caseworker"),
-        ("partner", "Consulate liaison", "partner"),
-        ("auditor", "M. Lindqvist", "auditor"),
-    ):
-        created = client.post(
-            "/v1/users",
-            json={"agency_id": str(agency_id), "name": person, "role": role},
-            headers=auth(admin_token),
-        )
-        assert created.status_code == 201, created.text
-        tokens[label] = created.json()["token"]
-        ids[label] = UUID(created.json()["id"])
-    return AgencyUsers(
-        id=agency_id,
-        name=name,
-        caseworker_id=ids["caseworker"],
-        caseworker2_id=ids["caseworker2"],
-        **tokens,
-    )
+    """An agency named ``name`` whose users have people's names."""
+    return create_agency(client, admin_token, name=name, people=DESK_PEOPLE)
 
 
 def import_demo_gallery(client: TestClient, agency: AgencyUsers) -> list[str]:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page
 
 from service.demo import GALLERY
-from tests.conftest import AgencyUsers, Servers, auth, create_agency
+from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.desk.conftest import SCREENSHOTS, assert_accessible, new_page
 from tests.desk.helpers import (
     MRZ,
@@ -98,16 +98,7 @@ def demo(client: TestClient, admin_token: str, servers: Servers, worker: WorkerP
         headers=auth(owner.caseworker),
     )
     assert shared.status_code == 201, shared.text
-    agreement = client.post(
-        "/v1/sharing-agreements",
-        json={
-            "owner_agency_id": str(owner.id),
-            "partner_agency_id": str(agency.id),
-            "purpose": "readmission identification",
-        },
-        headers=auth(admin_token),
-    )
-    assert agreement.status_code == 201, agreement.text
+    share(client, admin_token, owner, agency, purpose="readmission identification")
     wait_for(lambda: indexed(servers.owner_url, agency, len(GALLERY)), timeout=90)
     wait_for(lambda: indexed(servers.owner_url, owner, 1), timeout=90)
     return DemoCase(agency=agency, case_id=case_id, reference=reference)

@@ -20,11 +20,9 @@ from service.crypto import Sealed, evidence_key_ring
 from service.db import Principal, set_context
 from service.repositories import pipeline as pipeline_repo
 from service.settings import Settings
-from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency
-from tests.integration.test_pipeline import _match, _run_done, worker
+from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency, share
+from tests.integration.test_pipeline import _match, _run_done
 from tests.integration.workers import WorkerProcess, wait_for
-
-__all__ = ["worker"]  # the module-scoped worker process, shared with test_pipeline
 
 # Two different photos of one person (labels.csv: both df_img1), small enough to be quick.
 PHOTO = FACES / "images" / "deepface_img10.jpg"
@@ -326,16 +324,7 @@ def test_a_partner_face_query_finds_a_shared_case_without_seeing_its_face(
     before = client.post("/v1/match", json=query, headers=headers)
     assert before.status_code == 200, before.text
     assert before.json()["candidates"] == []
-    agreement = client.post(
-        "/v1/sharing-agreements",
-        headers=auth(admin_token),
-        json={
-            "owner_agency_id": str(agency.id),
-            "partner_agency_id": str(partner.id),
-            "purpose": "readmission",
-        },
-    )
-    assert agreement.status_code == 201
+    share(client, admin_token, agency, partner)
     after = client.post("/v1/match", json=query, headers=headers)
     assert after.status_code == 200, after.text
     [candidate] = after.json()["candidates"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +13,7 @@ from fastapi.testclient import TestClient
 from service.db import Principal, set_context
 from service.relay import Relay
 from service.repositories import pipeline as repo
-from tests.conftest import AgencyUsers, Servers, auth, create_agency
+from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.integration.workers import WorkerProcess, wait_for
 
 WANG = {
@@ -30,19 +29,6 @@ OTHERS = [
     {"names": ["Ahmed Hassan"], "birth_date": "1990-05-17", "sex": "M", "nationality": ["EGY"]},
     {"names": ["Olga Petrova"], "birth_date": "1979", "sex": "F", "nationality": ["RUS"]},
 ]
-
-
-@pytest.fixture(scope="module")
-def worker(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(
-        owner_url=servers.owner_url,
-        app_url=servers.app_url,
-        broker_url=servers.broker_url,
-        log=tmp_path_factory.mktemp("worker") / "worker.log",
-    )
-    process.start()
-    yield process
-    process.stop()
 
 
 def _identity(client: TestClient, token: str, person: dict[str, Any], ref: str) -> str:
@@ -283,16 +269,7 @@ def test_a_partner_gets_a_minimal_answer_only_under_an_agreement(
     assert before.status_code == 200, before.text
     assert "REG-WANG" not in before.text
 
-    agreement = client.post(
-        "/v1/sharing-agreements",
-        headers=auth(admin_token),
-        json={
-            "owner_agency_id": str(agency.id),
-            "partner_agency_id": str(partner.id),
-            "purpose": "readmission",
-        },
-    )
-    assert agreement.status_code == 201
+    share(client, admin_token, agency, partner)
     after = client.post("/v1/match", json=query, headers=headers)
     assert after.status_code == 200
     top = after.json()["candidates"][0]
