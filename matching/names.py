@@ -24,8 +24,9 @@ Decisions the scorer relies on (keep them stable):
   within 0.6) is scored by the script's learned context channel instead: how much
   likelier the Latin spelling is from the native token than by chance
   (``translit.channel_pmi``), on the similarity scale (``translit.channel_similarity``;
-  for Han the better of that and the readings). Ranking Latin names by it ranks them
-  by how likely each would be written as the token, far better than the readings.
+  for Han the better of that and the readings, a reading counting up to 0.90). Ranking
+  Latin names by it ranks them by how likely each would be written as the token, far
+  better than the readings.
 * Rarity is a separate number: ``name_rarity(query, candidate)`` is the information
   (in bits) of the candidate's name parts that matched, from part frequencies
   estimated on the train split (a very common given name such as "john" is about

@@ -109,8 +109,17 @@ def test_channel_similarity_keeps_the_readings_for_han_only() -> None:
     pmi = channel_pmi("Мария", "mariya")
     assert channel_similarity("Мария", pmi, 0.99) == pmi_similarity(pmi)
     han = channel_pmi("伊莎貝拉", "isabel")
-    assert channel_similarity("伊莎貝拉", han, 0.99) == max(0.99, pmi_similarity(han))
+    assert channel_similarity("伊莎貝拉", han, 0.88) == max(0.88, pmi_similarity(han))
     assert channel_similarity("伊莎貝拉", han, 0.1) == pmi_similarity(han)
+
+
+def test_a_han_reading_counts_up_to_the_cap_and_the_channel_orders_above_it() -> None:
+    # "bos" is one of 伯斯's readings, but the channel finds "boes" likelier
+    boes, bos = channel_pmi("伯斯", "boes"), channel_pmi("伯斯", "bos")
+    assert boes > bos
+    assert pmi_similarity(bos) < 0.90 < pmi_similarity(boes)
+    assert channel_similarity("伯斯", bos, 1.0) == pytest.approx(0.90)
+    assert channel_similarity("伯斯", boes, 0.96) > channel_similarity("伯斯", bos, 1.0)
 
 
 def test_script_models_cover_every_learned_script() -> None:
