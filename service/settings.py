@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     )
     app_db_password: str | None = None
     broker_url: str | None = None
+    #: The embedded PostgreSQL's shared_buffers ("2GB"); unset: a quarter of memory.
+    pg_shared_buffers: str | None = None
     port: int = 8000
     host: str = "127.0.0.1"
     max_body_bytes: int = 1_048_576

