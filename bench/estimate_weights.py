@@ -486,7 +486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         2,
     )
     tables_note = (
-        f"; learned tables from {args.tables.name}, built without these pairs"
+        f"; read with learned tables built without these pairs, {args.tables}"
         if args.tables is not None
         else ""
     )
