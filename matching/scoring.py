@@ -9,17 +9,20 @@ from thresholds on the match weight. ``m``/``u`` and thresholds live in
 
 The configuration file::
 
-    {"algorithm": "tessera-fs", "version": "1.0",
+    {"algorithm": "tessera-fs", "version": "1.1",
      "prior": {"lambda": 0.001, "source": ..., "why": ...},
      "bands": {"strong": 9.97, "possible": 0.0, ...},        # lowest match weights
      "features": [                                             # scored in this order
        {"feature": "name", "source": "estimated: ...", "why": "...",
+        "max_weight": 18.94,                                   # a name alone is never strong
         "levels": {"exact": {"m": ..., "u": ..., "n_match": ..., "n_random": ...}, ...},
-        "rarity": {"centre_bits": {"exact": 30.6, ...}, "weight": 0.5, "cap": 4.0}},
+        "rarity": {"centre_bits": {"exact": 32.2, ...}, "weight": 0.5, "cap": 4.0}},
        {"feature": "birth_date", ...}, ...],
      "accuracy": {"febrl4": {...}}}                            # declared, bench/febrl.py
 
-``missing`` always weighs 0; a feature may set ``max_weight``. Adding a feature (e.g.
+``missing`` always weighs 0; a feature may set ``max_weight`` (applied after the
+rarity shift). Older versions' files stay in the package: a run recorded with
+``tessera-fs-1.0`` is scored again by ``load_algorithm("1.0")``. Adding a feature (e.g.
 a face comparator with levels strong/close/far/different) takes a comparator and the
 feature's levels: :func:`extend_algorithm`, or :func:`register_comparator` and an
 entry in a new configuration version.
@@ -66,7 +69,7 @@ __all__ = [
     "score_pair",
 ]
 
-DEFAULT_VERSION = "1.0"
+DEFAULT_VERSION = "1.1"
 
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")

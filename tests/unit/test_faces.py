@@ -20,6 +20,7 @@ from PIL import Image, ImageFile, ImageFilter
 
 from matching import faces
 from matching.comparison import Comparison
+from matching.scoring import load_config
 from tests.conftest import FACES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,7 +363,7 @@ def test_closest_pair_decides_between_sets() -> None:
 
 def test_face_alone_can_never_reach_the_strong_band() -> None:
     config = faces.load_face_config()
-    algorithm = json.loads((ROOT / "matching" / "data" / "algorithm-1.0.json").read_text())
+    algorithm = load_config()
     lam = algorithm["prior"]["lambda"]
     prior = math.log2(lam / (1 - lam))
     assert prior + config.max_weight < algorithm["bands"]["strong"]

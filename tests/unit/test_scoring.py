@@ -17,7 +17,7 @@ from matching.scoring import (
 
 
 def test_the_algorithm_is_named_and_versioned() -> None:
-    assert ALGORITHM == "tessera-fs-1.0"
+    assert ALGORITHM == "tessera-fs-1.1"
 
 
 def test_every_weight_is_log2_m_over_u_from_the_configuration() -> None:
@@ -131,7 +131,7 @@ def test_a_face_feature_can_be_added_and_its_weight_is_capped() -> None:
         },
     }
     algo = extend_algorithm(DEFAULT, feature, fake_face, label="face-test")
-    assert algo.id == "tessera-fs-1.0+face-test"
+    assert algo.id == "tessera-fs-1.1+face-test"
     q = build_profile({"names": []}, faces=["A"])
     same = score_pair(q, build_profile({"names": []}, faces=["A"]), algorithm=algo)
     face = same.features[-1]
@@ -207,3 +207,41 @@ def test_warming_up_loads_the_tables_of_every_covered_script() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out[0] == out[1] != "0"
+
+
+def test_a_name_alone_can_never_reach_the_strong_band() -> None:
+    name = DEFAULT.features[0]
+    assert name.name == "name"
+    assert DEFAULT.prior + name.max_weight < DEFAULT.strong
+    rare = build_profile({"names": ["Tesfamariam Gebremedhin Woldegiorgis"]})
+    result = score_pair(rare, rare)
+    assert result.features[0].level == "exact"
+    assert result.band != "strong"
+
+
+def test_the_name_weight_is_capped_at_the_configured_most() -> None:
+    config = load_config()
+    config["features"][0]["max_weight"] = 5.0
+    capped = algorithm_from_config(config)
+    same = build_profile({"names": ["Tesfay Gebremedhin"]})
+    result = score_pair(same, same, algorithm=capped)
+    assert result.features[0].weight == 5.0
+    assert "capped at 5" in result.features[0].detail
+    assert result.match_weight == pytest.approx(capped.prior + 5.0, abs=1e-3)
+
+
+def test_a_one_part_native_name_and_its_latin_spelling_are_at_least_possible() -> None:
+    """A record holding one name: its spelling in another script is worth a look."""
+    result = score_pair(
+        build_profile({"names": ["Иваненко"]}), build_profile({"names": ["Ivanenko"]})
+    )
+    assert result.features[0].level in ("transliteration", "strong", "exact")
+    assert result.band in ("possible", "strong")
+
+
+def test_an_older_version_still_loads_for_runs_that_recorded_it() -> None:
+    from matching.scoring import load_algorithm
+
+    older = load_algorithm("1.0")
+    assert older.id == "tessera-fs-1.0"
+    assert older.id != DEFAULT.id
