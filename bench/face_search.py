@@ -32,8 +32,10 @@ Every query is a new photo of a stored identity (a fresh draw around its centre;
   ``--candidates`` nearest, the share the index returns;
 - time: from the settings to the last row inside an open transaction, as the service
   pays it (after ``pg_prewarm`` and ``--warmup`` queries). The server's
-  ``shared_buffers`` is printed: the embedded server's default is 128MB, and
-  ``--shared-buffers`` restarts the bench's own server with another size.
+  ``shared_buffers`` is printed: the embedded server's default is a quarter of memory
+  (``service.embedded.default_shared_buffers``; at 128MB the 1 GB index was read from
+  the operating system page by page, ten times slower), and ``--shared-buffers``
+  restarts the bench's own server with another size.
 
 ``--home DIR`` keeps the database (one table per distribution, n, seed and index
 definition) so ``--reuse`` runs query it again without loading or building; the
