@@ -249,12 +249,7 @@ def train_script(script: str, pairs: list[tuple[list[str], str, int]]) -> dict[s
         unit_mass[unit] += cnt
         if cnt < COUNT_FLOOR:
             continue
-        seg = ""
-        if code:
-            code -= 1
-            while code:
-                code, r = divmod(code, BASE)
-                seg = chr(96 + r) + seg
+        seg = _seg_of(code)
         expected[unit].append([seg, round(cnt, 2)])
         if pr < 0.004 or cnt < 0.5:
             continue

@@ -61,7 +61,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -402,26 +401,6 @@ def search_sql(table: str, storage: str) -> sql.Composed:
     ).format(ident)
 
 
-def with_shared_buffers(home: Path, url: str, size: str) -> str:
-    """Restart the bench's own server with ``shared_buffers = size`` (it must be ours)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT setting::bigint * 8192 = pg_size_bytes(%s) FROM pg_settings "
-            "WHERE name = 'shared_buffers'",
-            (size,),
-        ).fetchone()
-        if row is not None and row[0]:
-            return url
-        conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(size)))
-    pid_file = home / "pg" / "postmaster.pid"
-    os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)  # fast shutdown
-    for _ in range(600):
-        if not pid_file.exists():
-            break
-        time.sleep(0.1)
-    return start_postgres(home)
-
-
 def prewarm(conn: Conn, table: str) -> None:
     """Read the table and its index into shared buffers (as far as they fit)."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
@@ -615,9 +594,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         home = args.home
         if not args.reuse and (home / "pg").exists():
             raise SystemExit(f"{home} holds a database: pass --reuse, or another --home")
-    url = start_postgres(home)
-    if args.shared_buffers:
-        url = with_shared_buffers(home, url, args.shared_buffers)
+    url = start_postgres(home, shared_buffers=args.shared_buffers)
     results: list[dict[str, Any]] = []
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_meta(conn)
