@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from service.demo import GALLERY
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
@@ -150,7 +150,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     agency = demo.agency
     first = new_page(browser)
     _sign_in(first, live_url, "wrong", "x")
-    assert first.get_by_text("That token is not valid.").is_visible()
+    expect(first.get_by_text("That token is not valid.")).to_be_visible()
     assert_accessible(first)
     _sign_in(first, live_url, agency.caseworker, f"identification of {demo.reference}")
 
@@ -173,7 +173,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     try:
         first.get_by_role("button", name="Start matching").click()
         assert first.locator("[data-run-status]").inner_text() == "queued"
-        assert first.get_by_role("progressbar", name="Matching in progress").is_visible()
+        expect(first.get_by_role("progressbar", name="Matching in progress")).to_be_visible()
         assert first.locator("table.candidates").count() == 0
     finally:
         client.post("/v1/admin/matching/resume", headers=auth(admin_token))
@@ -230,7 +230,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     first.get_by_label("Confirm: this is the same person").check()
     first.get_by_label("Reason (required)").fill("Passport MRZ and registry record agree.")
     first.get_by_role("button", name="Record verdict").click()
-    assert first.get_by_text("Your verdict “confirm” was recorded.").is_visible()
+    expect(first.get_by_text("Your verdict “confirm” was recorded.")).to_be_visible()
     assert _case_state(servers.owner_url, demo.case_id) == "under_review"
 
     # The second reviewer does not see that verdict until deciding; a form sent without
@@ -252,7 +252,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
         second.get_by_label("Confirm: this is the same person").check()
         second.get_by_label("Reason (required)").fill("Independent check agrees.")
         second.get_by_role("button", name="Record verdict").click()
-        assert second.get_by_role("heading", name="Form refused").is_visible()
+        expect(second.get_by_role("heading", name="Form refused")).to_be_visible()
         assert_accessible(second)
         assert len(_decisions(servers.owner_url, candidate_id)) == 1
         assert _case_state(servers.owner_url, demo.case_id) == "under_review"
