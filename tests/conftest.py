@@ -167,6 +167,18 @@ def create_agency(
     )
 
 
+def open_case(
+    client: TestClient, token: str, reference: str, subject: dict[str, Any]
+) -> dict[str, Any]:
+    """A case opened through the API by the caseworker holding ``token``; its body."""
+    response = client.post(
+        "/v1/cases", json={"reference": reference, "subject": subject}, headers=auth(token)
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def share(
     client: TestClient,
     admin_token: str,
@@ -221,3 +233,16 @@ def fresh_database(servers: Servers) -> str:
     owner = psycopg.conninfo.make_conninfo(servers.owner_url, dbname=name)
     migrate(owner)
     return owner
+
+
+@pytest.fixture
+def fresh_client(fresh_database: str, servers: Servers) -> Iterator[tuple[TestClient, str]]:
+    """An app on a fresh database of this test's own, and that database's owner URL."""
+    settings = Settings(
+        home=servers.home,
+        database_url=fresh_database,
+        app_database_url=app_url(fresh_database),
+        broker_url=servers.broker_url,
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client, fresh_database

@@ -10,7 +10,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from service.demo import GALLERY
-from tests.conftest import AgencyUsers, auth, create_agency
+from tests.conftest import AgencyUsers, auth, create_agency, open_case
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -69,11 +69,7 @@ def import_demo_gallery(client: TestClient, agency: AgencyUsers) -> list[str]:
 
 
 def create_case(client: TestClient, token: str, reference: str, subject: dict[str, Any]) -> str:
-    response = client.post(
-        "/v1/cases", json={"reference": reference, "subject": subject}, headers=auth(token)
-    )
-    assert response.status_code == 201, response.text
-    case_id: str = response.json()["id"]
+    case_id: str = open_case(client, token, reference, subject)["id"]
     return case_id
 
 

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.cli import bootstrap_admin
-from service.migrate import app_url
-from service.settings import Settings
-from tests.conftest import Servers, create_agency
+from tests.conftest import create_agency
 from tests.desk.helpers import desk_client, sign_in
 
 
-@pytest.fixture
-def fresh_desk(fresh_database: str, servers: Servers) -> Iterator[tuple[TestClient, str]]:
-    settings = Settings(
-        home=servers.home,
-        database_url=fresh_database,
-        app_database_url=app_url(fresh_database),
-        broker_url=servers.broker_url,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client, fresh_database
-
-
 def test_a_broken_chain_is_shown_with_its_first_bad_event(
-    fresh_desk: tuple[TestClient, str],
+    fresh_client: tuple[TestClient, str],
 ) -> None:
-    client, owner_url = fresh_desk
+    client, owner_url = fresh_client
     agency = create_agency(client, bootstrap_admin(owner_url, "Fresh administrator"))
     desk = desk_client(client)
     sign_in(desk, agency.auditor, "chain check")

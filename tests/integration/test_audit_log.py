@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,12 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service import audit
-from service.app import create_app
 from service.cli import bootstrap_admin
 from service.db import Principal, open_pool, set_context, transaction
 from service.migrate import app_url
-from service.settings import Settings
-from tests.conftest import AgencyUsers, Servers, auth
+from tests.conftest import AgencyUsers, auth
 
 AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="auditor")
 WRITER = Principal(user_id=uuid4(), agency_id=uuid4(), role="caseworker")
@@ -198,18 +195,6 @@ def test_even_the_owner_is_stopped_by_the_append_only_trigger(fresh_database: st
             pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
         ):
             conn.execute(statement)
-
-
-@pytest.fixture
-def fresh_client(fresh_database: str, servers: Servers) -> Iterator[tuple[TestClient, str]]:
-    settings = Settings(
-        home=servers.home,
-        database_url=fresh_database,
-        app_database_url=app_url(fresh_database),
-        broker_url=servers.broker_url,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
-        yield test_client, fresh_database
 
 
 def test_verify_endpoint_names_the_first_bad_event(

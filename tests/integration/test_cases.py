@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
-from tests.conftest import AgencyUsers, auth
+from tests.conftest import AgencyUsers, auth, open_case
 
 SUBJECT = {
     "names": ["王小明", {"full": "Wang Xiaoming", "kind": "alias"}],
@@ -15,19 +13,8 @@ SUBJECT = {
 }
 
 
-def _case(client: TestClient, agency: AgencyUsers, reference: str) -> dict[str, Any]:
-    response = client.post(
-        "/v1/cases",
-        json={"reference": reference, "subject": SUBJECT},
-        headers=auth(agency.caseworker),
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_a_caseworker_opens_and_reads_a_case(client: TestClient, agency: AgencyUsers) -> None:
-    case = _case(client, agency, "C-001")
+    case = open_case(client, agency.caseworker, "C-001", SUBJECT)
     assert case["state"] == "open"
     read = client.get(f"/v1/cases/{case['id']}", headers=auth(agency.caseworker, "review"))
     assert read.status_code == 200
@@ -38,7 +25,7 @@ def test_a_caseworker_opens_and_reads_a_case(client: TestClient, agency: AgencyU
 def test_reading_a_case_needs_a_purpose_and_is_audited(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-002")
+    case = open_case(client, agency.caseworker, "C-002", SUBJECT)
     refused = client.get(f"/v1/cases/{case['id']}", headers=auth(agency.caseworker, None))
     assert refused.status_code == 422
     assert refused.json()["code"] == "purpose_required"
@@ -51,7 +38,7 @@ def test_reading_a_case_needs_a_purpose_and_is_audited(
 
 
 def test_a_duplicate_reference_is_a_conflict(client: TestClient, agency: AgencyUsers) -> None:
-    _case(client, agency, "C-DUP")
+    open_case(client, agency.caseworker, "C-DUP", SUBJECT)
     again = client.post(
         "/v1/cases",
         json={"reference": "C-DUP", "subject": SUBJECT},
@@ -63,7 +50,7 @@ def test_a_duplicate_reference_is_a_conflict(client: TestClient, agency: AgencyU
 
 def test_cases_are_listed_with_a_cursor(client: TestClient, agency: AgencyUsers) -> None:
     for number in range(3):
-        _case(client, agency, f"C-LIST-{number}")
+        open_case(client, agency.caseworker, f"C-LIST-{number}", SUBJECT)
     first = client.get("/v1/cases?limit=2", headers=auth(agency.caseworker)).json()
     assert len(first["items"]) == 2
     rest = client.get(
@@ -77,7 +64,7 @@ def test_cases_are_listed_with_a_cursor(client: TestClient, agency: AgencyUsers)
 def test_opening_a_case_is_audited_without_personal_data(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-AUDIT")
+    case = open_case(client, agency.caseworker, "C-AUDIT", SUBJECT)
     events = client.get(
         f"/v1/audit/events?object_id={case['id']}&action=case.create",
         headers=auth(agency.auditor),
@@ -89,7 +76,7 @@ def test_opening_a_case_is_audited_without_personal_data(
 def test_the_case_list_shows_only_your_agencys_cases(
     client: TestClient, agency: AgencyUsers, other_agency: AgencyUsers
 ) -> None:
-    _case(client, agency, "C-MINE")
+    open_case(client, agency.caseworker, "C-MINE", SUBJECT)
     theirs = client.get("/v1/cases?limit=500", headers=auth(other_agency.caseworker))
     assert theirs.status_code == 200
     assert "C-MINE" not in [c["reference"] for c in theirs.json()["items"]]

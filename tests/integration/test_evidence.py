@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from service.crypto import Sealed, evidence_key_ring
 from service.settings import Settings
-from tests.conftest import FACES, AgencyUsers, auth
+from tests.conftest import FACES, AgencyUsers, auth, open_case
 
 SUBJECT = {"names": ["王小明"], "birth_date": "1990-05", "sex": "M", "nationality": ["CHN"]}
 # ICAO 9303 specimen passport of Anna Maria Eriksson, Utopia.
@@ -20,17 +20,6 @@ MRZ = [
     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
 ]
 PHOTO = FACES / "images" / "deepface_img1.jpg"
-
-
-def _case(client: TestClient, agency: AgencyUsers, reference: str) -> dict[str, Any]:
-    response = client.post(
-        "/v1/cases",
-        json={"reference": reference, "subject": SUBJECT},
-        headers=auth(agency.caseworker),
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def _evidence_count(conn: psycopg.Connection[Any], case_id: str) -> tuple[int, int]:
@@ -46,7 +35,7 @@ def _evidence_count(conn: psycopg.Connection[Any], case_id: str) -> tuple[int, i
 def test_a_valid_mrz_is_stored_with_a_passing_check(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-MRZ-OK")
+    case = open_case(client, agency.caseworker, "C-MRZ-OK", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
         json={
@@ -70,7 +59,7 @@ def test_a_valid_mrz_is_stored_with_a_passing_check(
 def test_an_mrz_that_contradicts_the_printed_fields_is_stored_and_flagged(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case = _case(client, agency, "C-MRZ-BAD")
+    case = open_case(client, agency.caseworker, "C-MRZ-BAD", SUBJECT)
     tampered = [MRZ[0], "L898902C36UTO7408122F1204159ZE184226B<<<<<11"]
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
@@ -96,7 +85,7 @@ def test_an_mrz_that_contradicts_the_printed_fields_is_stored_and_flagged(
 
 
 def test_an_impossible_mrz_is_refused(client: TestClient, agency: AgencyUsers) -> None:
-    case = _case(client, agency, "C-MRZ-NONSENSE")
+    case = open_case(client, agency.caseworker, "C-MRZ-NONSENSE", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
         json={"type": "passport", "mrz": ["HELLO", "WORLD"]},
@@ -109,7 +98,7 @@ def test_an_impossible_mrz_is_refused(client: TestClient, agency: AgencyUsers) -
 def test_evidence_is_append_only_and_a_correction_supersedes(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-SUPERSEDE")
+    case = open_case(client, agency.caseworker, "C-SUPERSEDE", SUBJECT)
     url = f"/v1/cases/{case['id']}/evidence/language-tests"
     first = client.post(
         url,
@@ -144,7 +133,7 @@ def test_evidence_is_append_only_and_a_correction_supersedes(
 
 
 def test_an_interview_adds_claims(client: TestClient, agency: AgencyUsers) -> None:
-    case = _case(client, agency, "C-INTERVIEW")
+    case = open_case(client, agency.caseworker, "C-INTERVIEW", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/interviews",
         json={
@@ -161,7 +150,7 @@ def test_an_interview_adds_claims(client: TestClient, agency: AgencyUsers) -> No
 def test_a_face_image_is_stored_encrypted(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case = _case(client, agency, "C-FACE")
+    case = open_case(client, agency.caseworker, "C-FACE", SUBJECT)
     photo = PHOTO.read_bytes()
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
@@ -180,7 +169,7 @@ def test_a_face_image_is_stored_encrypted(
 
 
 def test_a_non_image_upload_is_refused(client: TestClient, agency: AgencyUsers) -> None:
-    case = _case(client, agency, "C-NOT-IMAGE")
+    case = open_case(client, agency.caseworker, "C-NOT-IMAGE", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
         files={"image": ("x.jpg", b"plain text, not a photo", "image/jpeg")},
@@ -196,7 +185,7 @@ def test_a_face_image_opens_with_the_key_id_stored_beside_it(
     settings: Settings,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    case = _case(client, agency, "C-FACE-KEY")
+    case = open_case(client, agency.caseworker, "C-FACE-KEY", SUBJECT)
     photo = PHOTO.read_bytes()
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
@@ -218,7 +207,7 @@ def test_a_face_image_opens_with_the_key_id_stored_beside_it(
 def test_a_face_image_appears_on_its_case_without_the_image(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-FACE-SUMMARY")
+    case = open_case(client, agency.caseworker, "C-FACE-SUMMARY", SUBJECT)
     photo = PHOTO.read_bytes()
     client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
@@ -238,7 +227,7 @@ def test_an_upload_over_the_size_limit_is_refused_and_nothing_is_stored(
     settings: Settings,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    case = _case(client, agency, "C-FACE-HUGE")
+    case = open_case(client, agency.caseworker, "C-FACE-HUGE", SUBJECT)
     huge = b"\xff\xd8\xff\xe0" + b"\0" * settings.max_upload_bytes
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
@@ -253,7 +242,7 @@ def test_an_upload_over_the_size_limit_is_refused_and_nothing_is_stored(
 def test_a_face_upload_that_is_not_multipart_is_refused(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case = _case(client, agency, "C-FACE-JSON")
+    case = open_case(client, agency.caseworker, "C-FACE-JSON", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
         json={"image": "aGVsbG8="},
@@ -267,7 +256,7 @@ def test_a_face_upload_that_is_not_multipart_is_refused(
 def test_a_face_upload_without_an_image_part_is_refused(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case = _case(client, agency, "C-FACE-NOPART")
+    case = open_case(client, agency.caseworker, "C-FACE-NOPART", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/face-images",
         files={"photo": ("face.jpg", PHOTO.read_bytes(), "image/jpeg")},
@@ -281,8 +270,8 @@ def test_a_face_upload_without_an_image_part_is_refused(
 def test_a_correction_must_supersede_an_item_of_the_same_case(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    first = _case(client, agency, "C-SUP-A")
-    second = _case(client, agency, "C-SUP-B")
+    first = open_case(client, agency.caseworker, "C-SUP-A", SUBJECT)
+    second = open_case(client, agency.caseworker, "C-SUP-B", SUBJECT)
     original = client.post(
         f"/v1/cases/{first['id']}/evidence/language-tests",
         json={"language": "cmn", "confidence": 0.5},
@@ -301,7 +290,7 @@ def test_a_correction_must_supersede_an_item_of_the_same_case(
 def test_a_correction_must_supersede_an_item_of_the_same_kind(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case = _case(client, agency, "C-SUP-KIND")
+    case = open_case(client, agency.caseworker, "C-SUP-KIND", SUBJECT)
     interview = client.post(
         f"/v1/cases/{case['id']}/evidence/interviews",
         json={"notes": "first interview", "claims": {"names": ["Wang Xiaoming"]}},
@@ -323,13 +312,13 @@ def test_a_correction_cannot_supersede_another_agencys_item(
     other_agency: AgencyUsers,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    theirs = _case(client, agency, "C-SUP-THEIRS")
+    theirs = open_case(client, agency.caseworker, "C-SUP-THEIRS", SUBJECT)
     item = client.post(
         f"/v1/cases/{theirs['id']}/evidence/language-tests",
         json={"language": "cmn", "confidence": 0.5},
         headers=auth(agency.caseworker),
     ).json()
-    mine = _case(client, other_agency, "C-SUP-MINE")
+    mine = open_case(client, other_agency.caseworker, "C-SUP-MINE", SUBJECT)
     response = client.post(
         f"/v1/cases/{mine['id']}/evidence/language-tests",
         json={"language": "cmn", "confidence": 0.9, "supersedes": item["id"]},
@@ -346,7 +335,7 @@ def test_a_correction_cannot_supersede_another_agencys_item(
 def test_adding_evidence_is_audited_without_personal_data(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-EV-AUDIT")
+    case = open_case(client, agency.caseworker, "C-EV-AUDIT", SUBJECT)
     document = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
         json={
@@ -373,7 +362,7 @@ def test_adding_evidence_is_audited_without_personal_data(
 def test_a_document_keeps_names_in_the_original_script_and_in_latin(
     client: TestClient, agency: AgencyUsers
 ) -> None:
-    case = _case(client, agency, "C-DOC-SCRIPTS")
+    case = open_case(client, agency.caseworker, "C-DOC-SCRIPTS", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
         json={

@@ -20,10 +20,11 @@ from service.crypto import Sealed, evidence_key_ring
 from service.db import Principal, set_context
 from service.repositories import pipeline as pipeline_repo
 from service.settings import Settings
-from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency, share
+from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency, open_case, share
 from tests.integration.test_pipeline import _match, _run_done
 from tests.integration.workers import WorkerProcess, wait_for
 
+MARIA = {"names": ["Maria Lopez"]}
 # Two different photos of one person (labels.csv: both df_img1), small enough to be quick.
 PHOTO = FACES / "images" / "deepface_img10.jpg"
 SAME_PERSON = FACES / "images" / "deepface_img11.jpg"
@@ -71,17 +72,6 @@ def _bomb() -> bytes:
     return bytes(data)
 
 
-def _case(client: TestClient, agency: AgencyUsers, reference: str, names: list[str]) -> str:
-    response = client.post(
-        "/v1/cases",
-        json={"reference": reference, "subject": {"names": names}},
-        headers=auth(agency.caseworker),
-    )
-    assert response.status_code == 201, response.text
-    case_id: str = response.json()["id"]
-    return case_id
-
-
 def _upload(
     client: TestClient,
     agency: AgencyUsers,
@@ -115,7 +105,7 @@ def test_a_usable_photo_is_stored_with_its_report_thumbnail_and_embedding(
     settings: Settings,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    case_id = _case(client, agency, "F-USABLE", ["Maria Lopez"])
+    case_id = open_case(client, agency.caseworker, "F-USABLE", MARIA)["id"]
     response = _upload(client, agency, case_id, PHOTO.read_bytes())
     assert response.status_code == 201, response.text
     body = response.json()
@@ -146,7 +136,7 @@ def test_a_usable_photo_is_stored_with_its_report_thumbnail_and_embedding(
 def test_a_group_photo_is_usable_when_the_caller_names_the_face(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case_id = _case(client, agency, "F-PICK", ["Rose Leslie"])
+    case_id = open_case(client, agency.caseworker, "F-PICK", {"names": ["Rose Leslie"]})["id"]
     response = _upload(client, agency, case_id, TWO_FACES.read_bytes(), face_index=0)
     assert response.status_code == 201, response.text
     assert response.json()["quality"]["faces_found"] == 2
@@ -180,7 +170,7 @@ def test_an_unusable_upload_is_refused_with_its_reason_and_nothing_is_stored(
     status: int,
     code: str,
 ) -> None:
-    case_id = _case(client, agency, f"F-REFUSED-{label}", ["Maria Lopez"])
+    case_id = open_case(client, agency.caseworker, f"F-REFUSED-{label}", MARIA)["id"]
     response = _upload(client, agency, case_id, make())
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -224,8 +214,8 @@ def test_a_face_found_under_another_name_is_a_candidate_but_never_strong(
     agency: AgencyUsers,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    first = _case(client, agency, "F-FIRST", ["Maria Lopez"])
-    second = _case(client, agency, "F-SECOND", ["Svetlana Ivanova"])
+    first = open_case(client, agency.caseworker, "F-FIRST", MARIA)["id"]
+    second = open_case(client, agency.caseworker, "F-SECOND", {"names": ["Svetlana Ivanova"]})["id"]
     assert _upload(client, agency, first, PHOTO.read_bytes()).status_code == 201
     assert _upload(client, agency, second, SAME_PERSON.read_bytes()).status_code == 201
     run_id = _match(client, agency.caseworker, second)
@@ -252,7 +242,7 @@ def test_erasure_removes_the_image_thumbnail_embedding_and_index_entry(
     servers: Servers,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    case_id = _case(client, agency, "F-ERASE", ["Maria Lopez"])
+    case_id = open_case(client, agency.caseworker, "F-ERASE", MARIA)["id"]
     evidence_id = _upload(client, agency, case_id, PHOTO.read_bytes()).json()["evidence_id"]
     vector = _vector(owner_conn, evidence_id)
     agency_id = _agency_id(owner_conn, case_id)
@@ -290,7 +280,7 @@ def test_erasure_removes_the_image_thumbnail_embedding_and_index_entry(
 def test_the_service_role_cannot_change_evidence_except_by_erasing_it(
     client: TestClient, agency: AgencyUsers, servers: Servers, owner_conn: psycopg.Connection[Any]
 ) -> None:
-    case_id = _case(client, agency, "F-APPEND", ["Maria Lopez"])
+    case_id = open_case(client, agency.caseworker, "F-APPEND", MARIA)["id"]
     evidence_id = _upload(client, agency, case_id, PHOTO.read_bytes()).json()["evidence_id"]
     user = owner_conn.execute(
         "SELECT id, agency_id FROM users WHERE agency_id = %s AND role = 'caseworker'",
@@ -313,7 +303,7 @@ def test_a_partner_face_query_finds_a_shared_case_without_seeing_its_face(
     admin_token: str,
     owner_conn: psycopg.Connection[Any],
 ) -> None:
-    case_id = _case(client, agency, "F-SHARED", ["Maria Lopez"])
+    case_id = open_case(client, agency.caseworker, "F-SHARED", MARIA)["id"]
     assert _upload(client, agency, case_id, PHOTO.read_bytes()).status_code == 201
     partner = create_agency(client, admin_token, country="FRA")
     headers = auth(partner.partner, purpose="readmission request 7")
