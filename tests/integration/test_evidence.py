@@ -19,6 +19,17 @@ MRZ = [
     "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
     "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
 ]
+#: The specimen's passport as a caseworker records it, with its MRZ.
+ERIKSSON_PASSPORT = {
+    "type": "passport",
+    "issuer": "UTO",
+    "number": "L898902C3",
+    "surname": "ERIKSSON",
+    "given_names": "ANNA MARIA",
+    "birth_date": "1974-08-12",
+    "sex": "F",
+    "mrz": MRZ,
+}
 PHOTO = FACES / "images" / "deepface_img1.jpg"
 
 
@@ -38,16 +49,7 @@ def test_a_valid_mrz_is_stored_with_a_passing_check(
     case = open_case(client, agency.caseworker, "C-MRZ-OK", SUBJECT)
     response = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
-        json={
-            "type": "passport",
-            "issuer": "UTO",
-            "number": "L898902C3",
-            "surname": "ERIKSSON",
-            "given_names": "ANNA MARIA",
-            "birth_date": "1974-08-12",
-            "sex": "F",
-            "mrz": MRZ,
-        },
+        json=ERIKSSON_PASSPORT,
         headers=auth(agency.caseworker),
     )
     assert response.status_code == 201, response.text
@@ -338,15 +340,7 @@ def test_adding_evidence_is_audited_without_personal_data(
     case = open_case(client, agency.caseworker, "C-EV-AUDIT", SUBJECT)
     document = client.post(
         f"/v1/cases/{case['id']}/evidence/documents",
-        json={
-            "type": "passport",
-            "issuer": "UTO",
-            "number": "L898902C3",
-            "surname": "ERIKSSON",
-            "given_names": "ANNA MARIA",
-            "birth_date": "1974-08-12",
-            "mrz": MRZ,
-        },
+        json=ERIKSSON_PASSPORT,
         headers=auth(agency.caseworker),
     ).json()
     events = client.get(
