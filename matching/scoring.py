@@ -245,6 +245,12 @@ def _feature_scorer(spec: FeatureSpec) -> FeatureScorer:
                     f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
                     f"({shift:+.1f})"
                 )
+        return emit(level, weight, qv, cv, detail)
+
+    def emit(
+        level: str, weight: float, qv: str | None, cv: str | None, detail: str
+    ) -> tuple[float, Feature]:
+        """The weight, capped at the feature's maximum, and its Feature (shared)."""
         if weight > max_weight:
             weight = max_weight
             detail = f"{detail}; capped at {max_weight:g}"
@@ -262,21 +268,9 @@ def _feature_scorer(spec: FeatureSpec) -> FeatureScorer:
         direct, value_of = _BY_ATTRIBUTE[name]
 
         def score_direct(q: Profile, c: Profile) -> tuple[float, Feature]:
-            # finish() with no rarity (these comparators report none), inlined
+            # finish() without rarity: these comparators report none
             level, qv, cv, detail, _sim = direct(value_of(q), value_of(c))
-            weight = weights.get(level, 0.0)
-            if weight > max_weight:
-                weight = max_weight
-                detail = f"{detail}; capped at {max_weight:g}"
-            if not shared:
-                return weight, new_feature(name, level, weight, qv, cv, detail)
-            key = (name, level, weight, qv, cv, detail)
-            feature = _FEATURES.get(key)
-            if feature is None:
-                if len(_FEATURES) >= _FEATURE_CACHE_SIZE:
-                    _FEATURES.clear()
-                feature = _FEATURES[key] = new_feature(*key)
-            return weight, feature
+            return emit(level, weights.get(level, 0.0), qv, cv, detail)
 
         size = _MEMO_SIZE.get(name)
         if size is None:
