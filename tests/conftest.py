@@ -36,6 +36,17 @@ SHARED_DATA = Path(
 FACES = SHARED_DATA / "faces"
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with the reason, when the labelled photos and name pairs are not
+    where the tests read them (rather than failing test by test)."""
+    if not FACES.is_dir():
+        pytest.exit(
+            f"The shared test data is not at {SHARED_DATA}: clone beside shared/ (as CI "
+            "does) or set TESSERA_SHARED_DATA to its data folder.",
+            returncode=4,
+        )
+
+
 @dataclass(frozen=True)
 class Servers:
     owner_url: str
