@@ -56,7 +56,7 @@ service's settings first. Usage::
 Building the index over 1,000,000 vectors took 12 minutes with m 16 and
 ef_construction 64, and 43 minutes with m 32 and ef_construction 128, on 2 shared
 cores (load average 5-7). On halfvec (fitted, m 32): 42 minutes on one core with
-ef_construction 128 (731 MB), 40 minutes with 2 workers on 2 busy cores with 256.
+ef_construction 128, 35 minutes with 2 workers on 2 busy cores with 256 (731 MB each).
 Neither moves the trade-off between time and recall much: at ef_search 200,
 ef_construction 128 gave p95 17.8 ms and recall@10 0.973 (±ε 0.986), 256 gave
 20.4 ms and 0.977 (±ε 0.987); recall@10 0.99 needs ef_search about 350 either way.
