@@ -1076,20 +1076,31 @@ class _Channel:
 
     def logprob(self, positions: tuple[_Position, ...], latin: str) -> float:
         """log P(latin | native token): the forward sum over every alignment of the
-        token's units with Latin segments of 0..max_seg letters."""
+        token's units with Latin segments of 0..max_seg letters.
+
+        Only cells that can still reach the end are extended: after ``i`` units the
+        Latin position lies between ``m - (n - i) * max_seg`` and ``i * max_seg``.
+        The cells skipped never contribute to the end, so the sum is the same, term for
+        term, as over every cell."""
         m = len(latin)
+        n = len(positions)
         max_seg = self.max_seg
+        # the segments starting at each Latin position, sliced once for every unit
+        pieces = [[latin[j : j + k] for k in range(min(max_seg, m - j) + 1)] for j in range(m + 1)]
         alpha = [0.0] * (m + 1)
         alpha[0] = 1.0
-        for pos in positions:
+        for i, pos in enumerate(positions):
             new = [0.0] * (m + 1)
-            prob = pos.prob
-            for j in range(m + 1):
+            memo_get, prob = pos.memo.get, pos.prob
+            for j in range(max(m - (n - i) * max_seg, 0), min(m, i * max_seg) + 1):
                 a = alpha[j]
                 if a == 0.0:
                     continue
-                for k in range(min(max_seg, m - j) + 1):
-                    new[j + k] += a * prob(latin[j : j + k])
+                for k, seg in enumerate(pieces[j]):
+                    p = memo_get(seg)
+                    if p is None:
+                        p = prob(seg)
+                    new[j + k] += a * p
             alpha = new
         return math.log(alpha[m]) if alpha[m] > 0.0 else -math.inf
 

@@ -16,8 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.normalize import detect_script, normalize_text
 from matching.translit import (
+    _MODELS_FOR_SCRIPT,
     SCRIPT_MODELS,
+    _channel,
+    _token_positions,
     channel_logprob,
     channel_pmi,
     channel_similarity,
@@ -76,6 +80,42 @@ def test_channel_logprob_is_the_forward_probability_per_character() -> None:
     lp = channel_logprob("джентилини", "gentilini")
     assert -3.0 < lp < 0.0
     assert lp > channel_logprob("джентилини", "martinez")
+
+
+def _forward_over_every_cell(native: str, latin: str) -> float:
+    """log P(latin | native) summed over every cell of the alignment lattice, the
+    textbook way (the library skips cells that cannot reach the end)."""
+    name = _MODELS_FOR_SCRIPT[detect_script(native)][0]
+    channel = _channel(name)
+    assert channel is not None
+    positions = _token_positions(name, normalize_text(native))
+    m = len(latin)
+    alpha = [1.0] + [0.0] * m
+    for pos in positions:
+        new = [0.0] * (m + 1)
+        for j in range(m + 1):
+            for k in range(min(channel.max_seg, m - j) + 1):
+                new[j + k] += alpha[j] * pos.prob(latin[j : j + k])
+        alpha = new
+    return math.log(alpha[m]) if alpha[m] > 0.0 else -math.inf
+
+
+@pytest.mark.parametrize(("native", "latin", "near", "far"), SPELLINGS)
+def test_the_pruned_forward_sum_equals_the_sum_over_every_cell(
+    native: str, latin: str, near: str, far: str
+) -> None:
+    name = _MODELS_FOR_SCRIPT[detect_script(native)][0]
+    channel = _channel(name)
+    assert channel is not None
+    positions = _token_positions(name, normalize_text(native))
+    for spelling in (latin, near, far, latin[:2], latin + latin[-2:]):
+        if len(spelling) > channel.max_seg * len(positions):
+            continue
+        # the same terms added in the same order: equal to the last bit
+        assert channel.logprob(positions, spelling) == _forward_over_every_cell(native, spelling), (
+            native,
+            spelling,
+        )
 
 
 def test_hangul_syllables_are_read_as_their_letters() -> None:
