@@ -22,7 +22,9 @@ full scoring, the name comparison alone, and every other feature with the scorin
 Rates are per second of this process's CPU time (one core), from the fastest of
 several passes, so other work on the machine lowers them less than wall time would
 (it still shares the core's caches); each pass starts with the library's memos empty.
-The last line of output is one JSON object with every figure.
+The library runs as installed: compiled by mypyc unless ``TESSERA_PURE_PYTHON`` is
+set (``matching/compiled.py``); the first line says which. The last line of output is
+one JSON object with every figure.
 
 Usage: ``python bench/score_speed.py [--profiles 2000] [--queries 400] [--seconds 8]``
 """
@@ -46,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.febrl_persons import load_febrl4  # noqa: E402
-from matching import Profile, build_profile, score_pair, search_keys  # noqa: E402
+from matching import Profile, build_profile, compiled, score_pair, search_keys  # noqa: E402
 from matching.names import compare_names_with_rarity  # noqa: E402
 from matching.scoring import DEFAULT, clear_caches  # noqa: E402
 
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-postings", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
+    print(f"matching runs {compiled.RUNNING}")
     w = workload(args.profiles, args.queries, args.max_postings, args.seed)
     gallery, queries, blocked_sets, build_s = w.gallery, w.queries, w.blocked_sets, w.build_s
     n_built = len(gallery) + len(queries)
@@ -246,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
                     "blocked_full_cross_script_queries": round(rate_xscript),
                     "random_full": round(rate_random),
                 },
+                "library": compiled.RUNNING,
                 "queries": len(queries),
                 "gallery": len(gallery),
                 "blocked_pairs": blocked_pairs,

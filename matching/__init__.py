@@ -8,10 +8,17 @@ Pure: no database, HTTP, queue or pydantic; no I/O but its own packaged data fil
 'strong'
 """
 
-from matching.comparison import Comparison, Feature, MatchResult
-from matching.keys import query_keys, search_keys
-from matching.profile import Profile, build_profile
-from matching.scoring import ALGORITHM, score_pair
+from pathlib import Path
+
+from matching.compiled import choose
+
+# before any compiled module loads: run them from source if their sources changed
+choose(Path(__file__).resolve().parent)
+
+from matching.comparison import Comparison, Feature, MatchResult  # noqa: E402
+from matching.keys import query_keys, search_keys  # noqa: E402
+from matching.profile import Profile, build_profile  # noqa: E402
+from matching.scoring import ALGORITHM, score_pair  # noqa: E402
 
 __all__ = [
     "ALGORITHM",

@@ -350,19 +350,23 @@ def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
 _jw = JaroWinkler.similarity
 _lev = Levenshtein.normalized_similarity
 
-try:  # rapidfuzz's compiled cdist without its Python wrapper (a few µs a call)
-    import rapidfuzz.process_cpp_impl as _cpp  # type: ignore[import-not-found]
 
-    _cdist_impl, _FLOAT64 = _cpp.cdist, _cpp.FLOAT64
+def _cdist() -> tuple[Any, Any]:
+    """rapidfuzz's compiled cdist without its Python wrapper (a few µs a call), and its
+    float64 dtype; the public ``process.cdist`` in a build without the C++ module."""
+    try:
+        import rapidfuzz.process_cpp_impl as cpp  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - a rapidfuzz build without the C++ module
+        return process.cdist, np.float64
+    return cpp.cdist, cpp.FLOAT64
 
-    def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
-        """``process.cdist(a, b, scorer=scorer, dtype=np.float64)``."""
-        return np.asarray(_cdist_impl(a, b, scorer=scorer, dtype=_FLOAT64))
 
-except ImportError:  # pragma: no cover - a rapidfuzz build without the C++ module
+_cdist_impl, _FLOAT64 = _cdist()
 
-    def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
-        return process.cdist(a, b, scorer=scorer, dtype=np.float64)
+
+def _matrix(a: Sequence[str], b: Sequence[str], scorer: Any) -> Any:
+    """``process.cdist(a, b, scorer=scorer, dtype=np.float64)``."""
+    return np.asarray(_cdist_impl(a, b, scorer=scorer, dtype=_FLOAT64))
 
 
 def _form_sim(a: str, b: str) -> float:

@@ -41,6 +41,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -71,7 +72,9 @@ __all__ = [
     "wade_giles_to_pinyin",
 ]
 
-DATA = Path(__file__).resolve().parent / "data"
+#: The learned tables. Found through the package (whose ``__init__`` is never
+#: compiled): a module compiled by mypyc reports a ``__file__`` one folder too deep.
+DATA = Path(str(resources.files("matching"))) / "data"
 
 
 class ModelSpec(TypedDict):
