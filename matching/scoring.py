@@ -36,7 +36,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from operator import attrgetter
 from typing import Any
 
 from matching.attributes import judge_birth_place, judge_languages, judge_nationality, judge_sex
@@ -134,13 +133,13 @@ _JUDGES: dict[str, Judge] = {
 _BUILTIN_JUDGES: dict[str, Judge] = dict(_JUDGES)
 #: Those of them that read one profile attribute each (and no rarity): the scorer
 #: calls the comparator on the two values directly.
-_BY_ATTRIBUTE: dict[str, tuple[Callable[[Any, Any], Judgement], Callable[[Profile], Any]]] = {
-    "birth_date": (judge_birth_dates, attrgetter("birth")),
-    "sex": (judge_sex, attrgetter("sex")),
-    "document": (judge_document_sets, attrgetter("documents")),
-    "nationality": (judge_nationality, attrgetter("nationality")),
-    "birth_place": (judge_birth_place, attrgetter("birth_place")),
-    "languages": (judge_languages, attrgetter("languages")),
+_BY_ATTRIBUTE: dict[str, tuple[Callable[[Any, Any], Judgement], str]] = {
+    "birth_date": (judge_birth_dates, "birth"),
+    "sex": (judge_sex, "sex"),
+    "document": (judge_document_sets, "documents"),
+    "nationality": (judge_nationality, "nationality"),
+    "birth_place": (judge_birth_place, "birth_place"),
+    "languages": (judge_languages, "languages"),
 }
 #: Of those, the ones with few distinct values (sex, nationality, languages): their
 #: scored result is remembered by the two values, in a memo of this size. (Dates,
@@ -166,7 +165,7 @@ _FEATURE_CACHE_SIZE = 50_000
 _FEATURES: dict[tuple[str, str, float, str | None, str | None, str], Feature] = {}
 
 
-#: Every feature scorer's memo of results by attribute values (see _feature_scorer).
+#: Every feature scorer's memo of results by attribute values (see FeatureScorer).
 _SCORER_MEMOS: list[dict[Any, tuple[float, Feature]]] = []
 
 
@@ -212,89 +211,93 @@ class Algorithm:
     strong: float
     possible: float
     features: tuple[FeatureSpec, ...]
-    #: One function per feature, built from ``features``: (weight, Feature) of a pair.
+    #: One scorer per feature, built from ``features``: (weight, Feature) of a pair.
     scorers: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
     #: ``name-version``, as recorded with every match run.
     id: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scorers", tuple(_feature_scorer(s) for s in self.features))
+        object.__setattr__(self, "scorers", tuple(FeatureScorer(s) for s in self.features))
         object.__setattr__(self, "id", f"{self.name}-{self.version}")
 
 
-FeatureScorer = Callable[[Profile, Profile], tuple[float, Feature]]
+class FeatureScorer:
+    """Scores one feature of a pair: its weight (the level's, moved by the agreeing
+    value's rarity, capped) and the Feature with its reason. One per feature of an
+    algorithm, built once; a plain class so that the compiled scorer calls it directly."""
 
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.name = spec.name
+        self.judge: Judge = spec.judge
+        self.weights: dict[str, float] = dict(spec.weights)
+        self.centre: dict[str, float] = dict(spec.rarity_centre)
+        self.rarity_weight = spec.rarity_weight
+        self.cap = spec.rarity_cap
+        self.max_weight = spec.max_weight
+        self.shared = spec.shared
+        #: For the built-in comparators that read one profile attribute each (and report
+        #: no rarity): the comparator, called on the two values directly, and the
+        #: attribute.
+        self.direct: Callable[[Any, Any], Judgement] | None = None
+        self.attribute = ""
+        #: Results remembered by the two values (features with few distinct values).
+        self.memo: dict[tuple[Any, Any], tuple[float, Feature]] | None = None
+        self.memo_size = 0
+        if spec.name in _BY_ATTRIBUTE and spec.judge is _BUILTIN_JUDGES.get(spec.name):
+            self.direct, self.attribute = _BY_ATTRIBUTE[spec.name]
+            size = _MEMO_SIZE.get(spec.name)
+            if size is not None:
+                self.memo = {}
+                self.memo_size = size
+                _SCORER_MEMOS.append(self.memo)
 
-def _feature_scorer(spec: FeatureSpec) -> FeatureScorer:
-    """A function scoring one feature of a pair: its weight (the level's, moved by the
-    agreeing value's rarity, capped) and the Feature with its reason."""
-    name, judge, weights = spec.name, spec.judge, spec.weights
-    centre, rarity_weight, cap = spec.rarity_centre, spec.rarity_weight, spec.rarity_cap
-    max_weight, shared = spec.max_weight, spec.shared
-
-    def finish(
-        level: str, qv: str | None, cv: str | None, detail: str, bits: float
-    ) -> tuple[float, Feature]:
-        weight = weights.get(level, 0.0)
-        if bits > 0 and weight > 0 and level in centre:
-            shift = (bits - centre[level]) * rarity_weight
-            shift = max(-cap, min(cap, shift))
-            if abs(shift) >= 0.05:
-                weight = round(max(weight + shift, 0.0), 3)
-                detail = (
-                    f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
-                    f"({shift:+.1f})"
-                )
-        return emit(level, weight, qv, cv, detail)
+    def score(self, q: Profile, c: Profile) -> tuple[float, Feature]:
+        direct = self.direct
+        if direct is None:
+            (level, qv, cv, detail, _sim), bits = self.judge(q, c)
+            weight = self.weights.get(level, 0.0)
+            if bits > 0 and weight > 0 and level in self.centre:
+                shift = (bits - self.centre[level]) * self.rarity_weight
+                shift = max(-self.cap, min(self.cap, shift))
+                if abs(shift) >= 0.05:
+                    weight = round(max(weight + shift, 0.0), 3)
+                    detail = (
+                        f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
+                        f"({shift:+.1f})"
+                    )
+            return self.emit(level, weight, qv, cv, detail)
+        qa = getattr(q, self.attribute)
+        ca = getattr(c, self.attribute)
+        memo = self.memo
+        if memo is None:
+            level, qv, cv, detail, _sim = direct(qa, ca)
+            return self.emit(level, self.weights.get(level, 0.0), qv, cv, detail)
+        key = (qa, ca)
+        found = memo.get(key)
+        if found is None:
+            level, qv, cv, detail, _sim = direct(qa, ca)
+            found = self.emit(level, self.weights.get(level, 0.0), qv, cv, detail)
+            if len(memo) >= self.memo_size:
+                memo.clear()
+            memo[key] = found
+        return found
 
     def emit(
-        level: str, weight: float, qv: str | None, cv: str | None, detail: str
+        self, level: str, weight: float, qv: str | None, cv: str | None, detail: str
     ) -> tuple[float, Feature]:
         """The weight, capped at the feature's maximum, and its Feature (shared)."""
-        if weight > max_weight:
-            weight = max_weight
-            detail = f"{detail}; capped at {max_weight:g}"
-        if not shared:
-            return weight, new_feature(name, level, weight, qv, cv, detail)
-        key = (name, level, weight, qv, cv, detail)
+        if weight > self.max_weight:
+            weight = self.max_weight
+            detail = f"{detail}; capped at {self.max_weight:g}"
+        if not self.shared:
+            return weight, new_feature(self.name, level, weight, qv, cv, detail)
+        key = (self.name, level, weight, qv, cv, detail)
         feature = _FEATURES.get(key)
         if feature is None:
             if len(_FEATURES) >= _FEATURE_CACHE_SIZE:
                 _FEATURES.clear()
             feature = _FEATURES[key] = new_feature(*key)
         return weight, feature
-
-    if name in _BY_ATTRIBUTE and judge is _BUILTIN_JUDGES.get(name):
-        direct, value_of = _BY_ATTRIBUTE[name]
-
-        def score_direct(q: Profile, c: Profile) -> tuple[float, Feature]:
-            # finish() without rarity: these comparators report none
-            level, qv, cv, detail, _sim = direct(value_of(q), value_of(c))
-            return emit(level, weights.get(level, 0.0), qv, cv, detail)
-
-        size = _MEMO_SIZE.get(name)
-        if size is None:
-            return score_direct
-        memo: dict[Any, tuple[float, Feature]] = {}
-        _SCORER_MEMOS.append(memo)
-
-        def score_remembered(q: Profile, c: Profile) -> tuple[float, Feature]:
-            key = (value_of(q), value_of(c))
-            found = memo.get(key)
-            if found is None:
-                found = score_direct(q, c)
-                if len(memo) >= size:
-                    memo.clear()
-                memo[key] = found
-            return found
-
-        return score_remembered
-
-    def score(q: Profile, c: Profile) -> tuple[float, Feature]:
-        (level, qv, cv, detail, _sim), bits = judge(q, c)
-        return finish(level, qv, cv, detail, bits)
-
-    return score
 
 
 def _weight(m: float, u: float) -> float:
@@ -425,8 +428,8 @@ def score_pair(
     """
     total = algorithm.prior
     features: list[Feature] = []
-    for score in algorithm.scorers:
-        weight, feature = score(query, candidate)
+    for scorer in algorithm.scorers:
+        weight, feature = scorer.score(query, candidate)
         total += weight
         features.append(feature)
     total = round(total, 3)
