@@ -34,18 +34,12 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from typing import Any
 
 from matching.attributes import judge_birth_place, judge_languages, judge_nationality, judge_sex
-from matching.comparison import (
-    Comparison,
-    Feature,
-    MatchResult,
-    new_feature,
-    new_match_result,
-)
+from matching.comparison import Comparison, Feature, MatchResult
 from matching.dates import judge_birth_dates
 from matching.documents import judge_document_sets
 from matching.judgement import Judgement
@@ -72,6 +66,60 @@ DEFAULT_VERSION = "1.1"
 
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
+
+# The scorer builds a Feature per feature and a MatchResult per pair, tens of
+# thousands a second (here, in a compiled module, rather than beside the classes, whose
+# module stays Python): a frozen dataclass's __init__ sets each field through
+# object.__setattr__, about twice the cost of setting the slots directly as below.
+# Same objects (equal, hashable, frozen); tests/unit/test_scoring.py checks that these
+# build exactly what the constructors build.
+
+_new = object.__new__
+_FEATURE_FIELDS = ("feature", "level", "weight", "query", "candidate", "detail")
+_RESULT_FIELDS = ("algorithm", "match_weight", "probability", "band", "features")
+if (
+    tuple(f.name for f in fields(Feature)) != _FEATURE_FIELDS
+    or tuple(f.name for f in fields(MatchResult)) != _RESULT_FIELDS
+):  # pragma: no cover - a field was added above and not here
+    raise RuntimeError("new_feature/new_match_result no longer match their classes")
+_f_feature, _f_level, _f_weight, _f_query, _f_candidate, _f_detail = (
+    getattr(Feature, name).__set__ for name in _FEATURE_FIELDS
+)
+_r_algorithm, _r_match_weight, _r_probability, _r_band, _r_features = (
+    getattr(MatchResult, name).__set__ for name in _RESULT_FIELDS
+)
+
+
+def new_feature(
+    feature: str, level: str, weight: float, query: str | None, candidate: str | None, detail: str
+) -> Feature:
+    """``Feature(feature, level, weight, query, candidate, detail)``, faster."""
+    f = _new(Feature)
+    _f_feature(f, feature)
+    _f_level(f, level)
+    _f_weight(f, weight)
+    _f_query(f, query)
+    _f_candidate(f, candidate)
+    _f_detail(f, detail)
+    return f
+
+
+def new_match_result(
+    algorithm: str,
+    match_weight: float,
+    probability: float,
+    band: str,
+    features: tuple[Feature, ...],
+) -> MatchResult:
+    """``MatchResult(algorithm, match_weight, probability, band, features)``, faster."""
+    r = _new(MatchResult)
+    _r_algorithm(r, algorithm)
+    _r_match_weight(r, match_weight)
+    _r_probability(r, probability)
+    _r_band(r, band)
+    _r_features(r, features)
+    return r
+
 
 Comparator = Callable[[Profile, Profile], Comparison]
 #: A comparator as the scorer calls it: a judgement tuple and, for features whose

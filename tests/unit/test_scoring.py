@@ -145,7 +145,8 @@ def test_a_face_feature_can_be_added_and_its_weight_is_capped() -> None:
 
 
 def test_the_fast_constructors_build_what_the_classes_build() -> None:
-    from matching.comparison import Feature, MatchResult, new_feature, new_match_result
+    from matching.comparison import Feature, MatchResult
+    from matching.scoring import new_feature, new_match_result
 
     f = new_feature("sex", "same", 0.5, "M", None, "same sex")
     assert f == Feature("sex", "same", 0.5, "M", None, "same sex")
