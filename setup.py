@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from setuptools import setup
 
 ROOT = Path(__file__).resolve().parent
 PACKAGE = ROOT / "matching"
+#: Commands that only read the package's metadata: pip runs them before the build, and
+#: type-checking and generating the C code there would be done again by the build.
+METADATA_ONLY = frozenset({"egg_info", "dist_info"})
 
 
 def _compiled_module() -> Any:
@@ -34,6 +38,8 @@ def _compiled_module() -> Any:
 
 
 def ext_modules() -> list[Any]:
+    if METADATA_ONLY.intersection(sys.argv[1:2]):
+        return []
     compiled = _compiled_module()
     manifest = PACKAGE / compiled.MANIFEST
     if os.environ.get(compiled.PURE_ENV):
