@@ -317,17 +317,16 @@ class FeatureScorer:
         qa = getattr(q, self.attribute)
         ca = getattr(c, self.attribute)
         memo = self.memo
-        if memo is None:
-            level, qv, cv, detail, _sim = direct(qa, ca)
-            return self.emit(level, self.weights.get(level, 0.0), qv, cv, detail)
-        key = (qa, ca)
-        found = memo.get(key)
-        if found is None:
-            level, qv, cv, detail, _sim = direct(qa, ca)
-            found = self.emit(level, self.weights.get(level, 0.0), qv, cv, detail)
+        if memo is not None:
+            remembered = memo.get((qa, ca))
+            if remembered is not None:
+                return remembered
+        level, qv, cv, detail, _sim = direct(qa, ca)
+        found = self.emit(level, self.weights.get(level, 0.0), qv, cv, detail)
+        if memo is not None:
             if len(memo) >= self.memo_size:
                 memo.clear()
-            memo[key] = found
+            memo[(qa, ca)] = found
         return found
 
     def emit(
