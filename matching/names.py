@@ -544,10 +544,13 @@ def _nearest_many(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
     outer, inner, oc, ic = op.forms, ip.forms, op.cost_array, ip.cost_array
     lev = _matrix(outer, inner, _lev)
     floor = need - 1e-9 + _COST_WEIGHT * (op.least_cost + ip.least_cost)
-    if 0.5 * (1.0 + float(lev.max())) < floor:  # Jaro–Winkler is at most 1
+    # the largest value by ``argmax`` and ``item``: a quarter of the time ``max`` takes on
+    # a matrix this small (ufunc reduction machinery), the same value
+    if 0.5 * (1.0 + float(lev.item(lev.argmax()))) < floor:  # Jaro–Winkler is at most 1
         return -1.0, 0, 0
     jw = _matrix(outer, inner, _jw)
-    if 0.5 * float((jw + lev).max()) < floor:
+    both = jw + lev
+    if 0.5 * float(both.item(both.argmax())) < floor:
         return -1.0, 0, 0
     k = min(_NEAREST, len(inner))
     order = np.argsort(-jw, axis=1, kind="stable")[:, :k]
