@@ -73,9 +73,12 @@ from matching.translit import (
     Rendering,
     channel_pmi,
     channel_similarity,
-    has_channel_model,
     pinyin_alternatives,
+    prepare_channel,
     token_renderings,
+)
+from matching.translit import (
+    clear_memos as clear_translit_memos,
 )
 
 __all__ = [
@@ -133,7 +136,7 @@ class _Part:
 
 @lru_cache(maxsize=1 << 17)
 def _with_skeletons(p: _Part) -> _Part:
-    channel = p.native and has_channel_model(p.text)
+    channel = p.native and prepare_channel(p.text)
     key = "\x1e".join(
         (
             ("N" if p.native else "L") + ("C" + p.text if channel else ""),
@@ -391,9 +394,11 @@ _CHANNEL_MEMO_SIZE = 1 << 14
 
 
 def clear_memos() -> None:
-    """Forget remembered part comparisons (for benchmarks measuring cold work)."""
+    """Forget remembered part comparisons and chance probabilities of Latin spellings
+    (for benchmarks measuring cold work)."""
     _PAIR_MEMO.clear()
     _CHANNEL_MEMO.clear()
+    clear_translit_memos()
 
 
 def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:

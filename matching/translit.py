@@ -63,11 +63,13 @@ __all__ = [
     "channel_logprob",
     "channel_pmi",
     "channel_similarity",
+    "clear_memos",
     "has_channel_model",
     "latin_renderings",
     "learned_renderings",
     "native_units",
     "pmi_similarity",
+    "prepare_channel",
     "token_renderings",
     "wade_giles_to_pinyin",
 ]
@@ -956,48 +958,74 @@ def _marks(n: int) -> list[str]:
 _CSEP = "\x1f"  # between the units of a context key in the channel tables
 
 
+def _unseen_of_length(k: int) -> float:
+    return 1e-7 * 0.1 ** max(k - 1, 0)
+
+
+_UNSEEN = tuple(_unseen_of_length(k) for k in range(16))
+
+
 def _unseen(seg: str) -> float:
     """P0 of a segment no unit ever produced in training."""
-    return 1e-7 * 0.1 ** max(len(seg) - 1, 0)
+    k = len(seg)
+    return _UNSEEN[k] if k < 16 else _unseen_of_length(k)
 
 
 class _Position:
     """P(segment | a unit and its neighbours) at one place of one native token: four
     levels of counts, each smoothed toward the one below (Dirichlet priors), the last
-    toward the generic segment distribution P0. Memoised: a token is scored against
-    many Latin spellings that share their pieces."""
+    toward the generic segment distribution P0.
 
-    __slots__ = ("c1", "c2a", "c2b", "c3", "ch", "m1", "m2a", "m2b", "m3", "memo")
+    Computed ahead for every segment that any of the four levels has counts for
+    (about 50 per place), when the token is first read: scoring a Latin spelling
+    then only looks them up. Any other segment takes the same formula with every
+    count zero, which comes down to its P0 times the place's smoothing weights."""
+
+    __slots__ = ("a2", "a3", "beta", "d1", "d2a", "d2b", "d3", "known", "segments")
 
     def __init__(self, ch: _Channel, unit: str, left: str, right: str) -> None:
-        self.ch = ch
-        self.c1 = ch.unit.get(unit, _EMPTY)
-        self.m1 = ch.unit_mass.get(unit, 0.0)
+        c1 = ch.unit.get(unit, _EMPTY)
         k2a, k2b = left + _CSEP + unit, unit + _CSEP + right
         k3 = left + _CSEP + unit + _CSEP + right
-        self.c2a = ch.left.get(k2a, _EMPTY)
-        self.m2a = ch.left_mass.get(k2a, 0.0)
-        self.c2b = ch.right.get(k2b, _EMPTY)
-        self.m2b = ch.right_mass.get(k2b, 0.0)
-        self.c3 = ch.both.get(k3, _EMPTY)
-        self.m3 = ch.both_mass.get(k3, 0.0)
-        self.memo: dict[str, float] = {}
+        c2a = ch.left.get(k2a, _EMPTY)
+        c2b = ch.right.get(k2b, _EMPTY)
+        c3 = ch.both.get(k3, _EMPTY)
+        self.beta, self.a2, self.a3 = ch.beta, ch.a2, ch.a3
+        self.d1 = ch.unit_mass.get(unit, 0.0) + ch.beta
+        self.d2a = ch.left_mass.get(k2a, 0.0) + ch.a2
+        self.d2b = ch.right_mass.get(k2b, 0.0) + ch.a2
+        self.d3 = ch.both_mass.get(k3, 0.0) + ch.a3
+        self.segments = ch.segments
+        known: dict[str, float] = {}
+        for counts in (c1, c2a, c2b, c3):
+            for seg in counts:
+                if seg in known:
+                    continue
+                p1 = (c1.get(seg, 0.0) + self.beta * self._p0(seg)) / self.d1
+                p2a = (c2a.get(seg, 0.0) + self.a2 * p1) / self.d2a
+                p2b = (c2b.get(seg, 0.0) + self.a2 * p1) / self.d2b
+                known[seg] = (c3.get(seg, 0.0) + self.a3 * 0.5 * (p2a + p2b)) / self.d3
+        self.known = known
+
+    def _p0(self, seg: str) -> float:
+        p0 = self.segments.get(seg)
+        return _unseen(seg) if p0 is None else p0
 
     def prob(self, seg: str) -> float:
-        found = self.memo.get(seg)
+        found = self.known.get(seg)
         if found is not None:
             return found
-        ch = self.ch
-        p0 = ch.segments.get(seg)
+        return self.unseen(seg)
+
+    def unseen(self, seg: str) -> float:
+        """:meth:`prob` of a segment no level has counts for (the counts are zero)."""
+        p0 = self.segments.get(seg)
         if p0 is None:
             p0 = _unseen(seg)
-        p1 = (self.c1.get(seg, 0.0) + ch.beta * p0) / (self.m1 + ch.beta)
-        p2a = (self.c2a.get(seg, 0.0) + ch.a2 * p1) / (self.m2a + ch.a2)
-        p2b = (self.c2b.get(seg, 0.0) + ch.a2 * p1) / (self.m2b + ch.a2)
-        p = (self.c3.get(seg, 0.0) + ch.a3 * 0.5 * (p2a + p2b)) / (self.m3 + ch.a3)
-        if len(self.memo) < 4096:
-            self.memo[seg] = p
-        return p
+        p1 = self.beta * p0 / self.d1
+        p2a = self.a2 * p1 / self.d2a
+        p2b = self.a2 * p1 / self.d2b
+        return self.a3 * 0.5 * (p2a + p2b) / self.d3
 
 
 _EMPTY: dict[str, float] = {}
@@ -1094,16 +1122,23 @@ class _Channel:
         alpha[0] = 1.0
         for i, pos in enumerate(positions):
             new = [0.0] * (m + 1)
-            memo_get, prob = pos.memo.get, pos.prob
-            for j in range(max(m - (n - i) * max_seg, 0), min(m, i * max_seg) + 1):
-                a = alpha[j]
-                if a == 0.0:
-                    continue
-                for k, seg in enumerate(pieces[j]):
-                    p = memo_get(seg)
+            known = pos.known
+            lo = max(m - (n - i) * max_seg, 0)
+            hi = min(m, i * max_seg)
+            # each cell sums what flows into it, from the lowest Latin position up: the
+            # same additions in the same order as pushing each position's mass forward
+            for t in range(lo, min(m, hi + max_seg) + 1):
+                acc = 0.0
+                for j in range(max(t - max_seg, lo), min(t, hi) + 1):
+                    a = alpha[j]
+                    if a == 0.0:
+                        continue
+                    seg = pieces[j][t - j]
+                    p = known.get(seg)
                     if p is None:
-                        p = prob(seg)
-                    new[j + k] += a * p
+                        p = pos.unseen(seg)
+                    acc += a * p
+                new[t] = acc
             alpha = new
         return math.log(alpha[m]) if alpha[m] > 0.0 else -math.inf
 
@@ -1152,6 +1187,22 @@ def has_channel_model(token: str) -> bool:
     """Whether :func:`channel_pmi` can score Latin spellings of this token."""
     models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
     return bool(models) and _channel(models[0]) is not None
+
+
+def prepare_channel(token: str) -> bool:
+    """:func:`has_channel_model`, and when it holds, the token's channel tables are
+    computed now (as its profile is built) rather than when it is first scored."""
+    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
+    if not models or _channel(models[0]) is None:
+        return False
+    _token_positions(models[0], normalize_text(token))
+    return True
+
+
+def clear_memos() -> None:
+    """Forget the remembered chance probabilities of Latin spellings (benchmarks
+    measuring cold work call this; results never depend on it)."""
+    _marginal.cache_clear()
 
 
 def channel_pmi(token: str, latin: str) -> float:

@@ -100,6 +100,46 @@ def _forward_over_every_cell(native: str, latin: str) -> float:
     return math.log(alpha[m]) if alpha[m] > 0.0 else -math.inf
 
 
+def _four_levels(native: str, place: int, seg: str) -> float:
+    """P(seg | unit, neighbours) straight from the count tables: each level smoothed
+    toward the one below, the unit level toward the segment prior P0."""
+    name = _MODELS_FOR_SCRIPT[detect_script(native)][0]
+    ch = _channel(name)
+    assert ch is not None
+    units = native_units(normalize_text(native), name)
+    unit = units[place]
+    left = units[place - 1] if place > 0 else "^"
+    right = units[place + 1] if place < len(units) - 1 else "$"
+    sep = "\x1f"
+    k2a, k2b, k3 = left + sep + unit, unit + sep + right, left + sep + unit + sep + right
+    p0 = ch.segments.get(seg, 1e-7 * 0.1 ** max(len(seg) - 1, 0))
+    c1, m1 = ch.unit.get(unit, {}), ch.unit_mass.get(unit, 0.0)
+    p1 = (c1.get(seg, 0.0) + ch.beta * p0) / (m1 + ch.beta)
+    c2a, m2a = ch.left.get(k2a, {}), ch.left_mass.get(k2a, 0.0)
+    c2b, m2b = ch.right.get(k2b, {}), ch.right_mass.get(k2b, 0.0)
+    p2a = (c2a.get(seg, 0.0) + ch.a2 * p1) / (m2a + ch.a2)
+    p2b = (c2b.get(seg, 0.0) + ch.a2 * p1) / (m2b + ch.a2)
+    c3, m3 = ch.both.get(k3, {}), ch.both_mass.get(k3, 0.0)
+    return (c3.get(seg, 0.0) + ch.a3 * 0.5 * (p2a + p2b)) / (m3 + ch.a3)
+
+
+@pytest.mark.parametrize(("native", "latin", "near", "far"), SPELLINGS)
+def test_each_place_gives_the_four_level_probability_of_every_segment(
+    native: str, latin: str, near: str, far: str
+) -> None:
+    # the tables computed ahead for segments with counts, and the short way for the
+    # rest, both equal the formula over the raw counts, to the last bit
+    name = _MODELS_FOR_SCRIPT[detect_script(native)][0]
+    positions = _token_positions(name, normalize_text(native))
+    assert positions
+    for place, pos in enumerate(positions):
+        segs = {s[j : j + k] for s in (latin, near, far) for j in range(len(s)) for k in range(6)}
+        segs |= set(itertools.islice(pos.known, 20))
+        assert any(s in pos.known for s in segs) and any(s not in pos.known for s in segs)
+        for seg in sorted(segs):
+            assert pos.prob(seg) == _four_levels(native, place, seg), (native, place, seg)
+
+
 @pytest.mark.parametrize(("native", "latin", "near", "far"), SPELLINGS)
 def test_the_pruned_forward_sum_equals_the_sum_over_every_cell(
     native: str, latin: str, near: str, far: str
