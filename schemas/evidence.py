@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, StringConstraints
 
 from schemas.common import Country, Language, PartialDate, StrictModel, Text
-from schemas.person import NameObject, NameText, Person
+from schemas.person import Name, NameText, Person
 
 EvidenceKind = Literal["document", "interview", "language_test", "face_image"]
 
@@ -53,7 +53,7 @@ class DocumentCreate(StrictModel):
         ]
         | None
     ) = None
-    names: Annotated[list[NameText | NameObject], Field(max_length=10)] = []
+    names: Annotated[list[Name], Field(max_length=10)] = []
     surname: NameText | None = None
     given_names: NameText | None = None
     birth_date: PartialDate | None = None

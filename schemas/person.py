@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from schemas.common import Country, Language, PartialDate, StrictModel, Text, check_text
 
@@ -22,6 +29,29 @@ class NameObject(StrictModel):
     given: NameText | None = None
     family: NameText | None = None
     kind: Literal["primary", "alias", "birth"] = "primary"
+
+
+def _name_form(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict | NameObject):
+        return "object"
+    return None
+
+
+#: A name as the API takes it: a string or a :class:`NameObject`. Chosen by the
+#: value's own type, so a bad name gets the one error of its form (not one error per
+#: form it might have been), and anything else gets a sentence saying what a name is.
+Name = Annotated[
+    Annotated[NameText, Tag("string")] | Annotated[NameObject, Tag("object")],
+    Discriminator(
+        _name_form,
+        custom_error_type="invalid_name",
+        custom_error_message="A name is a string or an object with a 'full' name",
+    ),
+]
+#: The tags of :data:`Name` that validation errors carry in their locations.
+NAME_FORMS = frozenset({"string", "object"})
 
 
 class DateRange(StrictModel):
@@ -64,7 +94,7 @@ class PersonDocument(StrictModel):
 class Person(StrictModel):
     """Everything but ``names`` is optional."""
 
-    names: Annotated[list[NameText | NameObject], Field(min_length=1, max_length=50)]
+    names: Annotated[list[Name], Field(min_length=1, max_length=50)]
     birth_date: PartialDate | None = None
     birth_date_range: DateRange | None = None
     sex: Literal["M", "F", "X"] | None = None

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from schemas.person import NAME_FORMS
 
 PROBLEM = "application/problem+json"
 
@@ -119,10 +122,21 @@ def validation_code(errors: list[dict[str, Any]]) -> str:
     return "invalid_input"
 
 
+def error_location(error: Mapping[str, Any]) -> list[str]:
+    """An error's location without the tag pydantic adds for the form a name took
+    (``names.0.string`` is ``names.0``)."""
+    loc = list(error.get("loc", ()))
+    return [
+        str(p)
+        for i, p in enumerate(loc)
+        if not (p in NAME_FORMS and i > 0 and isinstance(loc[i - 1], int))
+    ]
+
+
 def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors[:5]:
-        loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        loc = ".".join(p for p in error_location(error) if p != "body")
         message = str(error.get("msg", "invalid"))
         parts.append(f"{loc}: {message}" if loc else message)
     return "; ".join(parts)
@@ -143,7 +157,7 @@ def install(app: FastAPI) -> None:
         title = "Malformed JSON" if status == 400 else "Invalid input"
         fields = [
             {
-                "loc": [str(p) for p in e.get("loc", ())],
+                "loc": error_location(e),
                 "msg": str(e.get("msg", "")),
                 "type": str(e.get("type", "")),
             }

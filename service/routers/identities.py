@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from schemas.identities import BulkRejection, BulkResult, IdentityCreate, IdentityRead
 from service.deps import Caseworker, Context
-from service.errors import Conflict, NotFound, validation_code
+from service.errors import Conflict, NotFound, error_location, validation_code
 from service.middleware import check_json_strings
 from service.repositories import identities as repo
 from service.repositories.pipeline import enqueue
@@ -79,7 +79,7 @@ def _parse_line(number: int, line: str) -> tuple[str, str] | BulkRejection:
     except ValidationError as exc:
         errors: list[dict[str, Any]] = [dict(e) for e in exc.errors()]
         first = errors[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = ".".join(error_location(first))
         code = validation_code(errors)
         if code == "malformed_json":
             return BulkRejection(line=number, code=code, detail="not valid JSON")

@@ -123,6 +123,40 @@ def test_a_bad_case_body_is_refused_and_changes_nothing(
     assert _count(owner_conn, agency) == before
 
 
+@pytest.mark.parametrize(
+    ("name", "code", "loc", "message"),
+    [
+        ("", "invalid_name", "subject.names.0", "at least 1 character"),
+        ("Bell\u0007Name", "invalid_name", "subject.names.0", "control characters"),
+        ({"full": ""}, "invalid_name", "subject.names.0.full", "at least 1 character"),
+        ({"given": "Ali"}, "missing_field", "subject.names.0.full", "Field required"),
+        ({"full": "Ali", "kind": "nick"}, "invalid_name", "subject.names.0.kind", "'alias'"),
+        (42, "invalid_name", "subject.names.0", "A name is a string or an object"),
+        (["Ali"], "invalid_name", "subject.names.0", "A name is a string or an object"),
+    ],
+)
+def test_a_bad_name_gets_the_one_error_of_its_form(
+    client: TestClient,
+    agency: AgencyUsers,
+    owner_conn: psycopg.Connection[Any],
+    name: Any,
+    code: str,
+    loc: str,
+    message: str,
+) -> None:
+    # a name is a string or an object: the error speaks of the form the name took,
+    # not of every form it might have taken (nor of the validator's internals)
+    before = _count(owner_conn, agency)
+    response = _post(client, agency, "/v1/cases", _case_body(names=["Ali Hassan", name]))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == code
+    wanted = loc.replace(".0", ".1")
+    assert [".".join(e["loc"][1:]) for e in body["errors"]] == [wanted], body
+    assert body["detail"].startswith(f"{wanted}: ") and message in body["detail"], body["detail"]
+    assert _count(owner_conn, agency) == before
+
+
 def test_an_out_of_range_confidence_is_refused(
     client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
 ) -> None:
