@@ -71,8 +71,8 @@ from matching.normalize import (
 from matching.translit import (
     DATA,
     Rendering,
-    channel_pmi,
     channel_similarity,
+    normalised_channel_pmi,
     pinyin_alternatives,
     prepare_channel,
     token_renderings,
@@ -491,7 +491,7 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
         ckey = (nat.text, lat.forms[0])
         lp = _CHANNEL_MEMO.get(ckey)
         if lp is None:
-            lp = channel_pmi(nat.text, lat.forms[0])
+            lp = normalised_channel_pmi(nat.text, lat.forms[0])
             if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
                 _CHANNEL_MEMO.clear()
             _CHANNEL_MEMO[ckey] = lp

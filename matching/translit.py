@@ -68,6 +68,7 @@ __all__ = [
     "latin_renderings",
     "learned_renderings",
     "native_units",
+    "normalised_channel_pmi",
     "pmi_similarity",
     "prepare_channel",
     "token_renderings",
@@ -1189,14 +1190,23 @@ def has_channel_model(token: str) -> bool:
     return bool(models) and _channel(models[0]) is not None
 
 
+@lru_cache(maxsize=8192)
+def _prepared(token: str) -> tuple[_Channel, tuple[_Position, ...]] | None:
+    """The channel of a normalised token's script and the token's places in it (empty
+    when it has no units or too many); None when its script has no channel."""
+    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
+    if not models:
+        return None
+    channel = _channel(models[0])
+    if channel is None:
+        return None
+    return channel, _token_positions(models[0], token)
+
+
 def prepare_channel(token: str) -> bool:
     """:func:`has_channel_model`, and when it holds, the token's channel tables are
     computed now (as its profile is built) rather than when it is first scored."""
-    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
-    if not models or _channel(models[0]) is None:
-        return False
-    _token_positions(models[0], normalize_text(token))
-    return True
+    return _prepared(normalize_text(token)) is not None
 
 
 def clear_memos() -> None:
@@ -1212,20 +1222,24 @@ def channel_pmi(token: str, latin: str) -> float:
 
     Ranking Latin names by it ranks them by ``P(token | latin)``: which of them would
     most likely be written as this token. ``-inf`` when nothing can align them.
-    About 50–200 µs: used on a shortlist.
+    About 10 µs (compiled): used on a shortlist.
 
     >>> channel_pmi("Мария", "maria") > channel_pmi("Мария", "marina")
     True
     """
-    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
-    if not models or not latin:
+    return normalised_channel_pmi(normalize_text(token), latin)
+
+
+def normalised_channel_pmi(token: str, latin: str) -> float:
+    """:func:`channel_pmi` of a token already through ``normalize_text`` (as every
+    name part of a profile is), without normalising or detecting its script again."""
+    prepared = _prepared(token)
+    if prepared is None or not latin:
         return -math.inf
-    name = models[0]
-    positions = _token_positions(name, normalize_text(token))
-    channel = _channel(name)
-    if not positions or channel is None or len(latin) > channel.max_seg * len(positions):
+    channel, positions = prepared
+    if not positions or len(latin) > channel.max_seg * len(positions):
         return -math.inf
-    return channel.logprob(positions, latin) - _marginal(name, latin)
+    return channel.logprob(positions, latin) - _marginal(channel.name, latin)
 
 
 def channel_logprob(token: str, latin: str) -> float:
