@@ -22,9 +22,10 @@ full scoring, the name comparison alone, and every other feature with the scorin
 Rates are per second of this process's CPU time (one core), from the fastest of
 several passes, so other work on the machine lowers them less than wall time would
 (it still shares the core's caches); each pass starts with the library's memos empty
-(part pairs, scorer results, the channel's chance probabilities of Latin spellings).
-What a profile's build computes stays: that includes each native token's channel
-tables, which ``build_profile`` computes as a worker's profiles are built.
+(part pairs, scorer results, each native token's places in the learned channel with
+the segment probabilities they remembered, the chance probabilities of Latin
+spellings). Only what building a profile computes (its readings, forms and keys)
+stays from one pass to the next.
 The library runs as installed: compiled by mypyc unless ``TESSERA_PURE_PYTHON`` is
 set (``matching/compiled.py``); the first line says which. The last line of output is
 one JSON object with every figure.

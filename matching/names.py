@@ -72,9 +72,9 @@ from matching.translit import (
     DATA,
     Rendering,
     channel_similarity,
+    has_channel_model,
     normalised_channel_pmi,
     pinyin_alternatives,
-    prepare_channel,
     token_renderings,
 )
 from matching.translit import (
@@ -136,7 +136,7 @@ class _Part:
 
 @lru_cache(maxsize=1 << 17)
 def _with_skeletons(p: _Part) -> _Part:
-    channel = p.native and prepare_channel(p.text)
+    channel = p.native and has_channel_model(p.text)
     key = "\x1e".join(
         (
             ("N" if p.native else "L") + ("C" + p.text if channel else ""),

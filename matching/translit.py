@@ -70,7 +70,6 @@ __all__ = [
     "native_units",
     "normalised_channel_pmi",
     "pmi_similarity",
-    "prepare_channel",
     "token_renderings",
     "wade_giles_to_pinyin",
 ]
@@ -977,46 +976,64 @@ class _Position:
     levels of counts, each smoothed toward the one below (Dirichlet priors), the last
     toward the generic segment distribution P0.
 
-    Computed ahead for every segment that any of the four levels has counts for
-    (about 50 per place), when the token is first read: scoring a Latin spelling
-    then only looks them up. Any other segment takes the same formula with every
-    count zero, which comes down to its P0 times the place's smoothing weights."""
+    A segment that some level has counts for (about 50 per place) takes the four
+    lookups once and is remembered: a token is scored against many Latin spellings
+    that share their pieces. Any other segment takes the same formula with every count
+    zero, which comes down to its P0 times the place's smoothing weights, and needs
+    no memo."""
 
-    __slots__ = ("a2", "a3", "beta", "d1", "d2a", "d2b", "d3", "known", "segments")
+    __slots__ = (
+        "a2",
+        "a3",
+        "beta",
+        "c1",
+        "c2a",
+        "c2b",
+        "c3",
+        "counted",
+        "d1",
+        "d2a",
+        "d2b",
+        "d3",
+        "memo",
+        "segments",
+    )
 
     def __init__(self, ch: _Channel, unit: str, left: str, right: str) -> None:
-        c1 = ch.unit.get(unit, _EMPTY)
         k2a, k2b = left + _CSEP + unit, unit + _CSEP + right
         k3 = left + _CSEP + unit + _CSEP + right
-        c2a = ch.left.get(k2a, _EMPTY)
-        c2b = ch.right.get(k2b, _EMPTY)
-        c3 = ch.both.get(k3, _EMPTY)
+        self.c1 = ch.unit.get(unit, _EMPTY)
+        self.c2a = ch.left.get(k2a, _EMPTY)
+        self.c2b = ch.right.get(k2b, _EMPTY)
+        self.c3 = ch.both.get(k3, _EMPTY)
+        self.counted = frozenset(self.c1).union(self.c2a, self.c2b, self.c3)
         self.beta, self.a2, self.a3 = ch.beta, ch.a2, ch.a3
         self.d1 = ch.unit_mass.get(unit, 0.0) + ch.beta
         self.d2a = ch.left_mass.get(k2a, 0.0) + ch.a2
         self.d2b = ch.right_mass.get(k2b, 0.0) + ch.a2
         self.d3 = ch.both_mass.get(k3, 0.0) + ch.a3
         self.segments = ch.segments
-        known: dict[str, float] = {}
-        for counts in (c1, c2a, c2b, c3):
-            for seg in counts:
-                if seg in known:
-                    continue
-                p1 = (c1.get(seg, 0.0) + self.beta * self._p0(seg)) / self.d1
-                p2a = (c2a.get(seg, 0.0) + self.a2 * p1) / self.d2a
-                p2b = (c2b.get(seg, 0.0) + self.a2 * p1) / self.d2b
-                known[seg] = (c3.get(seg, 0.0) + self.a3 * 0.5 * (p2a + p2b)) / self.d3
-        self.known = known
-
-    def _p0(self, seg: str) -> float:
-        p0 = self.segments.get(seg)
-        return _unseen(seg) if p0 is None else p0
+        self.memo: dict[str, float] = {}
 
     def prob(self, seg: str) -> float:
-        found = self.known.get(seg)
+        if seg in self.counted:
+            return self.counted_prob(seg)
+        return self.unseen(seg)
+
+    def counted_prob(self, seg: str) -> float:
+        """:meth:`prob` of a segment some level has counts for."""
+        found = self.memo.get(seg)
         if found is not None:
             return found
-        return self.unseen(seg)
+        p0 = self.segments.get(seg)
+        if p0 is None:
+            p0 = _unseen(seg)
+        p1 = (self.c1.get(seg, 0.0) + self.beta * p0) / self.d1
+        p2a = (self.c2a.get(seg, 0.0) + self.a2 * p1) / self.d2a
+        p2b = (self.c2b.get(seg, 0.0) + self.a2 * p1) / self.d2b
+        p = (self.c3.get(seg, 0.0) + self.a3 * 0.5 * (p2a + p2b)) / self.d3
+        self.memo[seg] = p
+        return p
 
     def unseen(self, seg: str) -> float:
         """:meth:`prob` of a segment no level has counts for (the counts are zero)."""
@@ -1123,7 +1140,7 @@ class _Channel:
         alpha[0] = 1.0
         for i, pos in enumerate(positions):
             new = [0.0] * (m + 1)
-            known = pos.known
+            counted = pos.counted
             lo = max(m - (n - i) * max_seg, 0)
             hi = min(m, i * max_seg)
             # each cell sums what flows into it, from the lowest Latin position up: the
@@ -1135,9 +1152,7 @@ class _Channel:
                     if a == 0.0:
                         continue
                     seg = pieces[j][t - j]
-                    p = known.get(seg)
-                    if p is None:
-                        p = pos.unseen(seg)
+                    p = pos.counted_prob(seg) if seg in counted else pos.unseen(seg)
                     acc += a * p
                 new[t] = acc
             alpha = new
@@ -1203,15 +1218,12 @@ def _prepared(token: str) -> tuple[_Channel, tuple[_Position, ...]] | None:
     return channel, _token_positions(models[0], token)
 
 
-def prepare_channel(token: str) -> bool:
-    """:func:`has_channel_model`, and when it holds, the token's channel tables are
-    computed now (as its profile is built) rather than when it is first scored."""
-    return _prepared(normalize_text(token)) is not None
-
-
 def clear_memos() -> None:
-    """Forget the remembered chance probabilities of Latin spellings (benchmarks
+    """Forget what scoring remembered: each token's places with their segment
+    probabilities, and the chance probabilities of Latin spellings (benchmarks
     measuring cold work call this; results never depend on it)."""
+    _prepared.cache_clear()
+    _token_positions.cache_clear()
     _marginal.cache_clear()
 
 

@@ -127,17 +127,18 @@ def _four_levels(native: str, place: int, seg: str) -> float:
 def test_each_place_gives_the_four_level_probability_of_every_segment(
     native: str, latin: str, near: str, far: str
 ) -> None:
-    # the tables computed ahead for segments with counts, and the short way for the
-    # rest, both equal the formula over the raw counts, to the last bit
+    # segments with counts (looked up, then remembered) and the short way for the
+    # rest both equal the formula over the raw counts, to the last bit
     name = _MODELS_FOR_SCRIPT[detect_script(native)][0]
     positions = _token_positions(name, normalize_text(native))
     assert positions
     for place, pos in enumerate(positions):
         segs = {s[j : j + k] for s in (latin, near, far) for j in range(len(s)) for k in range(6)}
-        segs |= set(itertools.islice(pos.known, 20))
-        assert any(s in pos.known for s in segs) and any(s not in pos.known for s in segs)
+        segs |= set(itertools.islice(pos.counted, 20))
+        assert any(s in pos.counted for s in segs) and any(s not in pos.counted for s in segs)
         for seg in sorted(segs):
             assert pos.prob(seg) == _four_levels(native, place, seg), (native, place, seg)
+            assert pos.prob(seg) == _four_levels(native, place, seg), "remembered"
 
 
 @pytest.mark.parametrize(("native", "latin", "near", "far"), SPELLINGS)
