@@ -394,8 +394,9 @@ _CHANNEL_MEMO_SIZE = 1 << 14
 
 
 def clear_memos() -> None:
-    """Forget remembered part comparisons and chance probabilities of Latin spellings
-    (for benchmarks measuring cold work)."""
+    """Forget remembered part comparisons and channel scores, and what the channel
+    itself remembered (:func:`matching.translit.clear_memos`), for benchmarks
+    measuring cold work."""
     _PAIR_MEMO.clear()
     _CHANNEL_MEMO.clear()
     clear_translit_memos()

@@ -1182,7 +1182,6 @@ def _channel(name: str) -> _Channel | None:
         return None
 
 
-@lru_cache(maxsize=8192)
 def _token_positions(name: str, token: str) -> tuple[_Position, ...]:
     channel = _channel(name)
     if channel is None:
@@ -1218,12 +1217,23 @@ def _prepared(token: str) -> tuple[_Channel, tuple[_Position, ...]] | None:
     return channel, _token_positions(models[0], token)
 
 
+def _scorable(token: str, latin: str) -> tuple[_Channel, tuple[_Position, ...]] | None:
+    """:func:`_prepared` of a normalised token, when some alignment with ``latin`` can
+    exist (the token has places and the spelling is not too long for them)."""
+    prepared = _prepared(token)
+    if prepared is None or not latin:
+        return None
+    channel, positions = prepared
+    if not positions or len(latin) > channel.max_seg * len(positions):
+        return None
+    return prepared
+
+
 def clear_memos() -> None:
     """Forget what scoring remembered: each token's places with their segment
     probabilities, and the chance probabilities of Latin spellings (benchmarks
     measuring cold work call this; results never depend on it)."""
     _prepared.cache_clear()
-    _token_positions.cache_clear()
     _marginal.cache_clear()
 
 
@@ -1245,12 +1255,10 @@ def channel_pmi(token: str, latin: str) -> float:
 def normalised_channel_pmi(token: str, latin: str) -> float:
     """:func:`channel_pmi` of a token already through ``normalize_text`` (as every
     name part of a profile is), without normalising or detecting its script again."""
-    prepared = _prepared(token)
-    if prepared is None or not latin:
+    scorable = _scorable(token, latin)
+    if scorable is None:
         return -math.inf
-    channel, positions = prepared
-    if not positions or len(latin) > channel.max_seg * len(positions):
-        return -math.inf
+    channel, positions = scorable
     return channel.logprob(positions, latin) - _marginal(channel.name, latin)
 
 
@@ -1258,13 +1266,10 @@ def channel_logprob(token: str, latin: str) -> float:
     """``log P(latin | token)`` per native unit under the learned context channel of the
     token's script (the forward sum over every alignment); ``-inf`` when no alignment
     exists or the script has no channel."""
-    models = _MODELS_FOR_SCRIPT.get(detect_script(token), ())
-    if not models or not latin:
+    scorable = _scorable(normalize_text(token), latin)
+    if scorable is None:
         return -math.inf
-    positions = _token_positions(models[0], normalize_text(token))
-    channel = _channel(models[0])
-    if not positions or channel is None or len(latin) > channel.max_seg * len(positions):
-        return -math.inf
+    channel, positions = scorable
     return channel.logprob(positions, latin) / len(positions)
 
 
