@@ -70,11 +70,13 @@ from matching.normalize import (
 )
 from matching.translit import (
     DATA,
+    SOUND_FOLD_COST,
     Rendering,
     channel_similarity,
     has_channel_model,
     normalised_channel_pmi,
     pinyin_alternatives,
+    sound_fold,
     token_renderings,
 )
 from matching.translit import (
@@ -132,6 +134,9 @@ class _Part:
     shortest: int = 0
     longest: int = 0
     least_cost: float = 0.0
+    #: A Latin part's first form as it sounds (:func:`sound_fold`), "" if the same: the
+    #: learned channel also reads the name this way
+    folded: str = ""
 
 
 @lru_cache(maxsize=1 << 17)
@@ -162,6 +167,7 @@ def _with_skeletons(p: _Part) -> _Part:
         min(len(f) for f in p.forms),
         max(len(f) for f in p.forms),
         min(p.costs),
+        "" if p.native else sound_fold(p.forms[0]),
     )
 
 
@@ -493,6 +499,8 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
         lp = _CHANNEL_MEMO.get(ckey)
         if lp is None:
             lp = normalised_channel_pmi(nat.text, lat.forms[0])
+            if lat.folded:
+                lp = max(lp, normalised_channel_pmi(nat.text, lat.folded) - SOUND_FOLD_COST)
             if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
                 _CHANNEL_MEMO.clear()
             _CHANNEL_MEMO[ckey] = lp

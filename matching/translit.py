@@ -38,6 +38,7 @@ import gzip
 import heapq
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -1271,6 +1272,52 @@ def channel_logprob(token: str, latin: str) -> float:
         return -math.inf
     channel, positions = scorable
     return channel.logprob(positions, latin) / len(positions)
+
+
+#: Letters European spellings write differently for about the same sound, folded in
+#: order: "jeans" → "jins", "wynne" → "win", "stallone" → "stalon", "vancouver" →
+#: "vankuver". A token's channel learned the spellings its train pairs happened to
+#: use; a name it was rendered from may spell the same sounds another way.
+_SOUND_FOLDS = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        ("sch", "sh"),
+        ("ph", "f"),
+        ("ck", "k"),
+        ("th", "t"),
+        ("gh", "g"),
+        ("ee", "i"),
+        ("ea", "i"),
+        ("ie", "i"),
+        ("oo", "u"),
+        ("ou", "u"),
+        ("c(?=[eiy])", "s"),
+        ("c", "k"),
+        ("q", "k"),
+        ("x", "ks"),
+        (r"([b-df-hj-np-tv-z])\1", r"\1"),  # doubled consonants
+        ("(?<=[^aeiou])y(?=[^aeiou]|$)", "i"),  # y as a vowel
+        ("(?<=[b-df-hj-np-tv-z])e$", ""),  # a silent final e
+    )
+)
+#: What reading a Latin name by its folded spelling costs against its own (nats of
+#: channel PMI): the fold is a guess at how the name sounds, so the spelling itself
+#: wins when both explain the token alike. On held-out train pairs (check fifth),
+#: Chinese rank-1 0.725 → 0.738 and recall@10 0.877 → 0.881.
+SOUND_FOLD_COST = 1.0
+
+
+def sound_fold(latin: str) -> str:
+    """``latin`` (ASCII letters) with :data:`_SOUND_FOLDS` applied; "" when that changes
+    nothing or leaves fewer than two letters.
+
+    >>> sound_fold("jeans"), sound_fold("wynne"), sound_fold("li")
+    ('jins', 'win', '')
+    """
+    folded = latin
+    for pattern, repl in _SOUND_FOLDS:
+        folded = pattern.sub(repl, folded)
+    return folded if folded != latin and len(folded) >= 2 else ""
 
 
 #: Channel PMI (nats) → the name comparator's similarity scale: linear between

@@ -17,7 +17,7 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
 from matching.names import LEVELS, NameSet, _Part, _Reading
-from matching.translit import channel_pmi, channel_similarity
+from matching.translit import SOUND_FOLD_COST, channel_pmi, channel_similarity, sound_fold
 
 _COST_WEIGHT = 0.025
 
@@ -92,8 +92,14 @@ def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:
         # how much likelier the learned channel makes the Latin spelling than chance
         # ranks far better than string similarity to a few readings
         # (bench/xscript_names.py); mapped so that the level thresholds keep their meaning
+        # and how much likelier it makes the spelling's sounds (less what guessing them
+        # costs), when a different spelling would sound the same
         nat, lat = (q, c) if q.native else (c, q)
-        best = channel_similarity(nat.text, channel_pmi(nat.text, lat.forms[0]), best)
+        pmi = channel_pmi(nat.text, lat.forms[0])
+        sounds = sound_fold(lat.forms[0])
+        if sounds:
+            pmi = max(pmi, channel_pmi(nat.text, sounds) - SOUND_FOLD_COST)
+        best = channel_similarity(nat.text, pmi, best)
     return best, bi, bj
 
 

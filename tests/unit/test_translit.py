@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matching.names import build_name_set, compare_names
 from matching.normalize import detect_script, normalize_text
 from matching.translit import (
     _MODELS_FOR_SCRIPT,
@@ -28,6 +29,7 @@ from matching.translit import (
     has_channel_model,
     native_units,
     pmi_similarity,
+    sound_fold,
 )
 
 # native token, its Latin spelling, a near miss, an unrelated name
@@ -201,6 +203,51 @@ def test_a_han_reading_counts_up_to_the_cap_and_the_channel_orders_above_it() ->
     assert pmi_similarity(bos) < 0.90 < pmi_similarity(boes)
     assert channel_similarity("伯斯", bos, 1.0) == pytest.approx(0.90)
     assert channel_similarity("伯斯", boes, 0.96) > channel_similarity("伯斯", bos, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("latin", "folded"),
+    [
+        ("jeans", "jins"),  # vowel pairs written for one sound
+        ("peek", "pik"),
+        ("vancouver", "vankuver"),
+        ("wynne", "win"),  # y as a vowel, a doubled consonant, a silent final e
+        ("stallone", "stalon"),
+        ("philippe", "filip"),
+        ("schmidt", "shmidt"),
+        ("cecil", "sesil"),  # c before e, i, y sounds s; elsewhere k
+        ("alexander", "aleksander"),
+    ],
+)
+def test_sound_fold_spells_a_name_as_it_sounds(latin: str, folded: str) -> None:
+    assert sound_fold(latin) == folded
+
+
+@pytest.mark.parametrize("latin", ["li", "ana", "maria", "", "e", "ye"])
+def test_sound_fold_is_empty_when_nothing_or_too_little_is_left(latin: str) -> None:
+    assert sound_fold(latin) == ""
+
+
+@pytest.mark.parametrize(
+    ("native", "latin"),
+    [("匹克", "Peek"), ("金斯", "Jeans")],
+)
+def test_a_spelling_the_channel_knows_only_by_its_sound_is_a_transliteration(
+    native: str, latin: str
+) -> None:
+    folded = sound_fold(latin.lower())
+    # the channel finds the spelling itself unlikely and the sounds likely
+    assert channel_pmi(native, latin.lower()) < 1.0 < channel_pmi(native, folded)
+    compared = compare_names(build_name_set([native]), build_name_set([latin]))
+    assert compared.level == "transliteration"
+
+
+@pytest.mark.parametrize(
+    ("native", "latin"), [("匹克", "Pollock"), ("金斯", "Jones"), ("史特龍", "Stevens")]
+)
+def test_folding_the_sounds_does_not_make_other_names_agree(native: str, latin: str) -> None:
+    compared = compare_names(build_name_set([native]), build_name_set([latin]))
+    assert compared.level in ("different", "weak")
 
 
 def test_script_models_cover_every_learned_script() -> None:
