@@ -76,6 +76,7 @@ from matching.translit import (
     has_channel_model,
     normalised_channel_pmi,
     pinyin_alternatives,
+    pmi_similarity,
     sound_fold,
     token_renderings,
 )
@@ -397,6 +398,8 @@ _PAIR_MEMO_SIZE = 1 << 15  # about 6 MB full (keys are the parts' own strings)
 #: channel_pmi by (native token, Latin spelling), bounded the same way.
 _CHANNEL_MEMO: dict[tuple[str, str], float] = {}
 _CHANNEL_MEMO_SIZE = 1 << 14
+#: The (token, spelling) pairs of ``_CHANNEL_MEMO`` whose PMI came from the sounds
+_SOUNDED: set[tuple[str, str]] = set()
 
 
 def clear_memos() -> None:
@@ -405,6 +408,7 @@ def clear_memos() -> None:
     measuring cold work."""
     _PAIR_MEMO.clear()
     _CHANNEL_MEMO.clear()
+    _SOUNDED.clear()
     clear_translit_memos()
 
 
@@ -495,17 +499,28 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
         # ranks far better than string similarity to a few readings
         # (bench/xscript_names.py); mapped so that the level thresholds keep their meaning
         nat, lat = (q, c) if q.native else (c, q)
-        ckey = (nat.text, lat.forms[0])
-        lp = _CHANNEL_MEMO.get(ckey)
-        if lp is None:
-            lp = normalised_channel_pmi(nat.text, lat.forms[0])
-            if lat.folded:
-                lp = max(lp, normalised_channel_pmi(nat.text, lat.folded) - SOUND_FOLD_COST)
-            if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
-                _CHANNEL_MEMO.clear()
-            _CHANNEL_MEMO[ckey] = lp
-        best = channel_similarity(nat.text, lp, best)
+        best = channel_similarity(nat.text, _channel_pmi(nat, lat), best)
     return best, bi, bj
+
+
+def _channel_pmi(nat: _Part, lat: _Part) -> float:
+    """The channel PMI of a Latin part's spelling for a native part, or of the
+    spelling's sounds less :data:`SOUND_FOLD_COST` when that is higher (the pair then
+    goes into ``_SOUNDED``, for the explanation). Remembered."""
+    ckey = (nat.text, lat.forms[0])
+    lp = _CHANNEL_MEMO.get(ckey)
+    if lp is None:
+        lp = normalised_channel_pmi(nat.text, lat.forms[0])
+        if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
+            _CHANNEL_MEMO.clear()
+            _SOUNDED.clear()
+        if lat.folded:
+            sounds = normalised_channel_pmi(nat.text, lat.folded) - SOUND_FOLD_COST
+            if sounds > lp:
+                lp = sounds
+                _SOUNDED.add(ckey)
+        _CHANNEL_MEMO[ckey] = lp
+    return lp
 
 
 def _nearest_few(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
@@ -714,12 +729,17 @@ def _describe(
     nc: int,
 ) -> str:
     how: list[str] = [q.note or c.note] if q.note or c.note else []
-    for _s, i, j, fi, fj in matched:
+    for sim, i, j, fi, fj in matched:
         qp, cp = q.parts[i], c.parts[j]
         if qp.native or qp.labels[fi] != "Latin":
             how.append(f"{qp.text} → {qp.forms[fi]} ({qp.labels[fi]})")
         if cp.native or cp.labels[fj] != "Latin":
             how.append(f"{cp.text} → {cp.forms[fj]} ({cp.labels[fj]})")
+        if qp.native != cp.native and (qp.folded or cp.folded):
+            nat, lat = (qp, cp) if qp.native else (cp, qp)
+            # every such pair that agrees was judged by the channel (above the gate)
+            if nat.channel and _sounds_decided(nat, lat, sim):
+                how.append(f"{lat.text} sounds like {lat.folded}, a likely spelling of {nat.text}")
     if level == "partial":
         tail = f"{len(matched)} of {max(nq, nc)} parts agree"
     else:
@@ -731,6 +751,14 @@ def _describe(
         return tail[:1].upper() + tail[1:]
     head = "; ".join(dict.fromkeys(how)) if len(how) > 1 else how[0]
     return f"{head}; {tail}"
+
+
+def _sounds_decided(nat: _Part, lat: _Part, sim: float) -> bool:
+    """Whether a cross-script part pair of similarity ``sim`` owes it to the Latin
+    part's sounds: the channel read them better than the spelling, and its reading is
+    the similarity (not a Han token's decoded readings)."""
+    lp = _channel_pmi(nat, lat)
+    return (nat.text, lat.forms[0]) in _SOUNDED and pmi_similarity(lp) >= sim
 
 
 _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}

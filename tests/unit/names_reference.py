@@ -17,7 +17,13 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
 from matching.names import LEVELS, NameSet, _Part, _Reading
-from matching.translit import SOUND_FOLD_COST, channel_pmi, channel_similarity, sound_fold
+from matching.translit import (
+    SOUND_FOLD_COST,
+    channel_pmi,
+    channel_similarity,
+    pmi_similarity,
+    sound_fold,
+)
 
 _COST_WEIGHT = 0.025
 
@@ -216,12 +222,19 @@ def _describe(
     nc: int,
 ) -> str:
     how: list[str] = []
-    for _s, i, j, fi, fj in matched:
+    for sim, i, j, fi, fj in matched:
         qp, cp = q.parts[i], c.parts[j]
         if qp.labels[fi] != "Latin" or qp.native:
             how.append(f"{qp.text} → {qp.forms[fi]} ({qp.labels[fi]})")
         if cp.labels[fj] != "Latin" or cp.native:
             how.append(f"{cp.text} → {cp.forms[fj]} ({cp.labels[fj]})")
+        nat, lat = (qp, cp) if qp.native else (cp, qp)
+        sounds = sound_fold(lat.forms[0])
+        if nat.native and not lat.native and nat.channel and sounds:
+            spelling = channel_pmi(nat.text, lat.forms[0])
+            by_sound = channel_pmi(nat.text, sounds) - SOUND_FOLD_COST
+            if by_sound > spelling and pmi_similarity(by_sound) >= sim:
+                how.append(f"{lat.text} sounds like {sounds}, a likely spelling of {nat.text}")
     note = q.note or c.note
     head = "; ".join(dict.fromkeys([*([note] if note else []), *how]))
     tail = {

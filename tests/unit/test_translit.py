@@ -240,6 +240,20 @@ def test_a_spelling_the_channel_knows_only_by_its_sound_is_a_transliteration(
     assert channel_pmi(native, latin.lower()) < 1.0 < channel_pmi(native, folded)
     compared = compare_names(build_name_set([native]), build_name_set([latin]))
     assert compared.level == "transliteration"
+    # and the caseworker reads why
+    assert f"{latin.lower()} sounds like {folded}, a likely spelling of {native}" in compared.detail
+
+
+@pytest.mark.parametrize(("native", "latin"), [("菲利普", "Philip"), ("Щукин", "Shchukin")])
+def test_a_spelling_the_channel_knows_itself_is_not_explained_by_its_sounds(
+    native: str, latin: str
+) -> None:
+    folded = sound_fold(latin.lower())
+    assert folded  # the sounds were read too, and the spelling won
+    assert channel_pmi(native, latin.lower()) > channel_pmi(native, folded)
+    compared = compare_names(build_name_set([native]), build_name_set([latin]))
+    assert compared.level == "transliteration"
+    assert "sounds like" not in compared.detail
 
 
 @pytest.mark.parametrize(
