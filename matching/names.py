@@ -26,7 +26,9 @@ Decisions the scorer relies on (keep them stable):
   (``translit.channel_pmi``), on the similarity scale (``translit.channel_similarity``;
   for Han the better of that and the readings, a reading counting up to 0.90). Ranking
   Latin names by it ranks them by how likely each would be written as the token, far
-  better than the readings.
+  better than the readings. The channel also reads the Latin name as it sounds
+  (``translit.sound_fold``: "Jeans" as "jins"), 1 nat dearer than the spelling, and
+  the explanation says so when that reading decided.
 * Rarity is a separate number: ``name_rarity(query, candidate)`` is the information
   (in bits) of the candidate's name parts that matched, from part frequencies
   estimated on the train split (a very common given name such as "john" is about
