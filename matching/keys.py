@@ -41,7 +41,7 @@ from matching.profile import Profile
 __all__ = ["KEYS_VERSION", "MAX_RANGE_YEARS", "query_keys", "search_keys"]
 
 #: The key scheme's version: stored keys of another version must be rebuilt.
-KEYS_VERSION = "keys-2"
+KEYS_VERSION = "keys-3"
 
 #: The most birth-year keys a range gives (the years nearest its middle).
 MAX_RANGE_YEARS = 7

@@ -839,6 +839,19 @@ def _phonetic(form: str) -> str:
         return ""
 
 
+def _add_form_keys(keys: set[str], form: str, *, trigram: bool) -> None:
+    if len(form) < 2:
+        return
+    if trigram:
+        keys.add("tr:" + form)
+    sk = skeleton(form)
+    if len(sk) >= 2:
+        keys.add("sk:" + sk)
+    ph = _phonetic(form)
+    if len(ph) >= 2:
+        keys.add("ph:" + ph)
+
+
 def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     """Blocking keys for candidate search, per name part and reading:
 
@@ -848,7 +861,9 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     * ``ph:<metaphone>`` its phonetic code.
 
     Skeleton and phonetic keys come from the best ``per_part`` readings of a native
-    part; they collapse the spelling variants, so a person has tens of keys.
+    part; they collapse the spelling variants, so a person has tens of keys. A Latin
+    part also has the three keys of its spelling as it sounds (``sound_fold``: "Jeans"
+    is found as "jins", a reading of 金斯), as the comparator reads it.
 
     >>> sorted(name_keys(build_name_set(["Ahmed"])))
     ['ph:amt', 'sk:hmd', 'tr:ahmed']
@@ -858,16 +873,9 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
         for part in reading.parts:
             n = per_part if part.native else len(part.forms)
             for rank, form in enumerate(part.forms[:n]):
-                if len(form) < 2:
-                    continue
-                if rank < 3:
-                    keys.add("tr:" + form)
-                sk = skeleton(form)
-                if len(sk) >= 2:
-                    keys.add("sk:" + sk)
-                ph = _phonetic(form)
-                if len(ph) >= 2:
-                    keys.add("ph:" + ph)
+                _add_form_keys(keys, form, trigram=rank < 3)
+            if part.folded:
+                _add_form_keys(keys, part.folded, trigram=True)
     return frozenset(keys)
 
 

@@ -270,6 +270,23 @@ def test_keys_keep_the_true_match(query: str, candidate: str) -> None:
     assert name_keys(build_name_set([query])) & name_keys(build_name_set([candidate]))
 
 
+@pytest.mark.parametrize(
+    ("native", "latin", "sounds"),
+    [
+        ("謝克", "Scherk", "sherk"),
+        ("舍人", "Scheeren", "shiren"),
+        ("斯維科特", "Schweikert", "shweikert"),
+    ],
+)
+def test_a_latin_name_is_also_found_by_its_sounds(native: str, latin: str, sounds: str) -> None:
+    latin_keys = name_keys(build_name_set([latin]))
+    assert "tr:" + sounds in latin_keys
+    shared = name_keys(build_name_set([native])) & latin_keys
+    assert shared
+    # what the two share are keys of the name as it sounds
+    assert shared <= name_keys(build_name_set([sounds]))
+
+
 def test_keys_are_prefixed_and_few() -> None:
     keys = name_keys(build_name_set(["王小明", "Wong Siu Ming", "Wang Xiaoming"]))
     assert keys
