@@ -398,10 +398,9 @@ def _form_sim(a: str, b: str) -> float:
 _PAIR_MEMO: dict[tuple[str, str], tuple[float, int, int]] = {}
 _PAIR_MEMO_SIZE = 1 << 15  # about 6 MB full (keys are the parts' own strings)
 #: channel_pmi by (native token, Latin spelling), bounded the same way.
-_CHANNEL_MEMO: dict[tuple[str, str], float] = {}
+#: Each value also says whether the PMI came from the spelling's sounds.
+_CHANNEL_MEMO: dict[tuple[str, str], tuple[float, bool]] = {}
 _CHANNEL_MEMO_SIZE = 1 << 14
-#: The (token, spelling) pairs of ``_CHANNEL_MEMO`` whose PMI came from the sounds
-_SOUNDED: set[tuple[str, str]] = set()
 
 
 def clear_memos() -> None:
@@ -410,7 +409,6 @@ def clear_memos() -> None:
     measuring cold work."""
     _PAIR_MEMO.clear()
     _CHANNEL_MEMO.clear()
-    _SOUNDED.clear()
     clear_translit_memos()
 
 
@@ -501,28 +499,27 @@ def _part_sim_uncached(q: _Part, c: _Part) -> tuple[float, int, int]:
         # ranks far better than string similarity to a few readings
         # (bench/xscript_names.py); mapped so that the level thresholds keep their meaning
         nat, lat = (q, c) if q.native else (c, q)
-        best = channel_similarity(nat.text, _channel_pmi(nat, lat), best)
+        best = channel_similarity(nat.text, _channel_pmi(nat, lat)[0], best)
     return best, bi, bj
 
 
-def _channel_pmi(nat: _Part, lat: _Part) -> float:
+def _channel_pmi(nat: _Part, lat: _Part) -> tuple[float, bool]:
     """The channel PMI of a Latin part's spelling for a native part, or of the
-    spelling's sounds less :data:`SOUND_FOLD_COST` when that is higher (the pair then
-    goes into ``_SOUNDED``, for the explanation). Remembered."""
+    spelling's sounds less :data:`SOUND_FOLD_COST` when that is higher, and whether it
+    was the sounds (for the explanation). Remembered."""
     ckey = (nat.text, lat.forms[0])
-    lp = _CHANNEL_MEMO.get(ckey)
-    if lp is None:
+    found = _CHANNEL_MEMO.get(ckey)
+    if found is None:
         lp = normalised_channel_pmi(nat.text, lat.forms[0])
-        if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
-            _CHANNEL_MEMO.clear()
-            _SOUNDED.clear()
+        sounded = False
         if lat.folded:
             sounds = normalised_channel_pmi(nat.text, lat.folded) - SOUND_FOLD_COST
             if sounds > lp:
-                lp = sounds
-                _SOUNDED.add(ckey)
-        _CHANNEL_MEMO[ckey] = lp
-    return lp
+                lp, sounded = sounds, True
+        if len(_CHANNEL_MEMO) >= _CHANNEL_MEMO_SIZE:
+            _CHANNEL_MEMO.clear()
+        found = _CHANNEL_MEMO[ckey] = (lp, sounded)
+    return found
 
 
 def _nearest_few(op: _Part, ip: _Part, need: float) -> tuple[float, int, int]:
@@ -759,8 +756,8 @@ def _sounds_decided(nat: _Part, lat: _Part, sim: float) -> bool:
     """Whether a cross-script part pair of similarity ``sim`` owes it to the Latin
     part's sounds: the channel read them better than the spelling, and its reading is
     the similarity (not a Han token's decoded readings)."""
-    lp = _channel_pmi(nat, lat)
-    return (nat.text, lat.forms[0]) in _SOUNDED and pmi_similarity(lp) >= sim
+    lp, sounded = _channel_pmi(nat, lat)
+    return sounded and pmi_similarity(lp) >= sim
 
 
 _RANK = {lvl: i for i, lvl in enumerate(LEVELS)}

@@ -59,6 +59,7 @@ from matching.normalize import (
 
 __all__ = [
     "SCRIPT_MODELS",
+    "SOUND_FOLD_COST",
     "Rendering",
     "cantonese_to_pinyin",
     "channel_logprob",
@@ -71,6 +72,7 @@ __all__ = [
     "native_units",
     "normalised_channel_pmi",
     "pmi_similarity",
+    "sound_fold",
     "token_renderings",
     "wade_giles_to_pinyin",
 ]
