@@ -445,15 +445,21 @@ def search(
 ) -> tuple[list[tuple[int, float]], float]:
     """One face-route query as the service runs it inside its transaction (settings
     local to it, the vector sent as text): the rows, nearest first, and the seconds
-    from the settings to the last row."""
+    from the settings to the last row. ``iterative`` is ``hnsw.iterative_scan``, or
+    ``fallback`` for the service's way (``service.repositories.pipeline.nearest_faces``):
+    a plain pass, searched again iteratively only when it returns fewer than ``k``."""
+    modes = ["off", "relaxed_order"] if iterative == "fallback" else [iterative]
     with conn.transaction():
         started = time.perf_counter()
-        conn.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true), "
-            "set_config('hnsw.iterative_scan', %s, true)",
-            (str(ef), iterative),
-        )
-        rows = conn.execute(query, {"q": vector_literal(q), "k": k}).fetchall()
+        for mode in modes:
+            conn.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true), "
+                "set_config('hnsw.iterative_scan', %s, true)",
+                (str(ef), mode),
+            )
+            rows = conn.execute(query, {"q": vector_literal(q), "k": k}).fetchall()
+            if len(rows) >= k:
+                break
         elapsed = time.perf_counter() - started
     return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda r: r[1]), elapsed
 
@@ -576,7 +582,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--candidates", default=f"10,{FACE_NEIGHBOURS}", help="k' values (the LIMIT)"
     )
-    parser.add_argument("--iterative", default="relaxed_order", help="hnsw.iterative_scan")
+    parser.add_argument(
+        "--iterative",
+        default="fallback",
+        help="hnsw.iterative_scan, or fallback: the service's plain pass, then iterative if short",
+    )
     parser.add_argument("--m", default=str(SERVICE_M))
     parser.add_argument("--ef-construction", default=str(SERVICE_EF_CONSTRUCTION))
     parser.add_argument("--storage", default="vector", help="vector and/or halfvec (index)")
@@ -673,7 +683,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 conn.execute(
                     "SELECT set_config('hnsw.ef_search', %s, true), "
                     "set_config('hnsw.iterative_scan', %s, true)",
-                    (str(max(parse_ints(args.ef_search))), args.iterative),
+                    (
+                        str(max(parse_ints(args.ef_search))),
+                        "off" if args.iterative == "fallback" else args.iterative,
+                    ),
                 )
                 plan = conn.execute(
                     sql.SQL("EXPLAIN ") + query,

@@ -15,6 +15,7 @@ import psycopg
 from service.db import Principal, set_context
 from service.migrate import APP_ROLE
 from service.pipeline import FACE_CONFIG, FACE_EF_SEARCH, FACE_NEIGHBOURS, face_candidates
+from service.repositories import pipeline as pipeline_repo
 from service.repositories.evidence import vector_literal
 from tests.conftest import AgencyUsers, Servers
 
@@ -126,3 +127,47 @@ def test_the_face_route_finds_a_near_duplicate_behind_a_crowd_of_unreachable_fac
             (own, vector_literal(query.tolist()), FACE_NEIGHBOURS),
         ).fetchall()
         assert duplicate not in {row[0] for row in plain}
+
+
+def test_a_first_pass_left_short_by_unreachable_faces_is_searched_again_to_k(
+    servers: Servers, agency: AgencyUsers, other_agency: AgencyUsers
+) -> None:
+    rng = np.random.default_rng(20261128)
+    query = rng.normal(0.0, SPREAD, DIM)
+    with psycopg.connect(servers.owner_url) as conn, conn.transaction(force_rollback=True):
+        early = {
+            _store(conn, agency, f"early-{i}", [f])
+            for i, f in enumerate(_around(rng, query, 0.10, 0.15, 5))
+        }
+        # more unreachable faces than one search of FACE_EF_SEARCH keeps, all nearer
+        # than the rest of the agency's own
+        crowd_faces = _around(rng, query, 0.20, 0.30, 2 * FACE_EF_SEARCH)
+        for i in range(0, len(crowd_faces), 10):
+            _store(conn, other_agency, f"crowd-{i}", crowd_faces[i : i + 10])
+        late_faces = _around(rng, query, 0.35, 0.45, FACE_NEIGHBOURS)
+        late = [_store(conn, agency, f"late-{i}", [f]) for i, f in enumerate(late_faces)]
+        conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        set_context(conn, Principal(user_id=UUID(int=0), agency_id=agency.id, role="worker"))
+
+        near = pipeline_repo.nearest_faces(
+            conn, query.tolist(), exclude=None, k=FACE_NEIGHBOURS, ef_search=FACE_EF_SEARCH
+        )
+
+        by_distance = sorted(
+            zip(late_faces, late, strict=True),
+            key=lambda pair: float(np.linalg.norm(pair[0] - query)),
+        )
+        expected = early | {case for _, case in by_distance[: FACE_NEIGHBOURS - len(early)]}
+        assert len(near) == FACE_NEIGHBOURS
+        assert {case_id for case_id, _, _ in near} == expected
+        assert [d for _, _, d in near] == sorted(d for _, _, d in near)
+
+        # one plain pass really leaves fewer than k: only the early ones
+        conn.execute("SET LOCAL hnsw.iterative_scan = off")
+        conn.execute(f"SET LOCAL hnsw.ef_search = {FACE_EF_SEARCH}")
+        plain = conn.execute(
+            "SELECT case_id FROM face_embeddings ORDER BY embedding <-> %s::vector LIMIT %s",
+            (vector_literal(query.tolist()), FACE_NEIGHBOURS),
+        ).fetchall()
+        assert {row[0] for row in plain} == early
