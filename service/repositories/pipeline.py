@@ -323,15 +323,17 @@ def nearest_faces(
     conn: Conn, vector: Sequence[float], *, exclude: UUID | None, k: int, ef_search: int
 ) -> list[tuple[UUID, UUID, float]]:
     """The ``k`` stored faces nearest to ``vector`` that this agency may reach, through
-    the HNSW index: (case id, evidence id, distance), nearest first.
+    the HNSW index: (case id, evidence id, distance), nearest first (rows found by a
+    continued search may come slightly out of order; all of them are scored).
 
     Rows of agencies out of reach (and the excluded case's own) are filtered after the
     index scan. One pass of ``ef_search`` usually leaves ``k`` of them; only when it
     leaves fewer is the search run again, continued iteratively (pgvector 0.8) until
     ``k`` reachable rows are found, so a crowd of unreachable faces cannot hide the
     answer. The first pass is a plain scan because an iterative one keeps every face it
-    passes over for later, which costs 5-10 % more per search (bench/face_search.py), and
-    it returns the same rows: the iterative scan's first batch is that pass.
+    passes over for later, which cost 7-11 % more per search over 1,000,000 faces
+    (bench/face_search.py), and it returns the same rows: the iterative scan's first
+    batch is that pass.
     """
     literal = vector_literal(vector)
     for iterative in ("off", "relaxed_order"):
