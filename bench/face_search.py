@@ -494,7 +494,7 @@ def check_exact(conn: Conn, table: str, gallery: Gallery, truth: Truth, n: int) 
 def check_plain_pass(
     conn: Conn, query: sql.Composed, gallery: Gallery, *, k: int, ef: int, n: int
 ) -> int:
-    """Queries whose plain pass returns the same rows, in the same order, as an
+    """Queries whose plain pass returns the same rows, with the same distances, as an
     iterative scan's first batch (what the face route's plain first pass relies on)."""
     agree = 0
     for q in gallery.queries[:n]:
