@@ -734,10 +734,10 @@ def _describe(
             how.append(f"{qp.text} → {qp.forms[fi]} ({qp.labels[fi]})")
         if cp.native or cp.labels[fj] != "Latin":
             how.append(f"{cp.text} → {cp.forms[fj]} ({cp.labels[fj]})")
-        if qp.native != cp.native and (qp.folded or cp.folded):
+        if qp.native != cp.native:
             nat, lat = (qp, cp) if qp.native else (cp, qp)
             # every such pair that agrees was judged by the channel (above the gate)
-            if nat.channel and _sounds_decided(nat, lat, sim):
+            if lat.folded and nat.channel and _sounds_decided(nat, lat, sim):
                 how.append(f"{lat.text} sounds like {lat.folded}, a likely spelling of {nat.text}")
     if level == "partial":
         tail = f"{len(matched)} of {max(nq, nc)} parts agree"
