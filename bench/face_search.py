@@ -52,7 +52,8 @@ service's settings first. Usage::
 
     python bench/face_search.py --home /work/bench-faces-1m --reuse \\
         [--distribution fitted,uniform] [--ef-search 100,200,400] [--candidates 10,50] \\
-        [--m 32] [--ef-construction 128] [--storage vector,halfvec] [--shared-buffers 2GB]
+        [--m 32] [--ef-construction 128] [--storage vector,halfvec] [--shared-buffers 2GB] \\
+        [--shards 2]
 
 Building the index over 1,000,000 vectors took 12 minutes with m 16 and
 ef_construction 64, and 43 minutes with m 32 and ef_construction 128, on 2 shared
@@ -74,12 +75,33 @@ index, same queries, one run each on a slower afternoon (the timeit reference lo
 1.4 times slower than on the quiet day; a new parallel build of the index, whose graph
 gave recall@10 0.986 at ef_search 300 and 0.992 at 400): p95 23.8 -> 21.2 ms at 300 and
 30.2 -> 28.1 ms at 400, p50 21.2 -> 19.1 ms and 27.1 -> 24.1 ms, the same rows.
+
+A search's time is the number of faces it visits: ``EXPLAIN (ANALYZE, BUFFERS)`` at
+ef_search 300 counts a median of 15,000 buffer hits in 16.4 ms, 1.1 µs each, and each
+hit is a few cache misses in the buffer table and the page. The server prints whether
+its shared memory sits in huge pages (PostgreSQL uses them when the operating system
+has them reserved: ``sysctl vm.nr_hugepages``). Same index and queries, four runs
+alternating on a slow afternoon (2026-11-28, the reference loop 34-35 µs): small
+pages gave p95 25.4 and 21.2 ms at ef_search 300, 27.2 and 27.5 ms at 400; huge
+pages 18.5 and 20.3 ms, 23.5 and 23.4 ms (p50 24.3 -> 21.0 ms at 400). On huge
+pages recall@10 reached 0.99 at ef_search 360, at p95 23.4 ms (340: 0.9886, 22.7 ms).
+shared_buffers 1.2, 2 or 4 GB made no difference beyond the spread.
+
+``--shards 2`` stores each row's shard (id modulo 2) and gives each shard its own
+partial HNSW index; a search queries both at once over two connections and merges
+them. Each half is a smaller graph, so the pair reaches a recall with a lower
+ef_search, but both cores work on one search. Same afternoon, small pages: recall@10
+0.9894 at ef_search 250 (p95 22.0 ms) and 0.993 at 300 (26.8 ms), against 0.9928 at
+400 for the one index (27.2-31.3 ms over three runs); on huge pages 20.6 and 23.0 ms,
+against 23.4-24.5 ms. At the same recall the pair waited 2-14 % less, with two
+backends busy for each search instead of one, so the service keeps one index.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import csv
 import hashlib
 import json
@@ -90,6 +112,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -348,9 +371,11 @@ def prepare_table(
     storage: str,
     maintenance_work_mem: str,
     workers: int,
+    shards: int,
 ) -> tuple[float, float, str]:
     """Load and index ``table`` unless an earlier run left it complete; (load s, build s,
-    load average at build)."""
+    load average at build). With ``shards`` above 1 each row's shard is its id modulo
+    ``shards`` and each shard gets its own partial HNSW index."""
     print_ = fingerprint(vectors)
     row = conn.execute(
         "SELECT fingerprint, load_s, build_s, build_load FROM face_bench_meta "
@@ -363,9 +388,12 @@ def prepare_table(
     ident = sql.Identifier(table)
     conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident))
     conn.execute("DELETE FROM face_bench_meta WHERE table_name = %s", (table,))
+    shard_column = sql.SQL(", shard smallint GENERATED ALWAYS AS (id % {}) STORED").format(
+        sql.Literal(shards)
+    )
     conn.execute(
-        sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, embedding vector({}))").format(
-            ident, sql.Literal(DIM)
+        sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, embedding vector({}){})").format(
+            ident, sql.Literal(DIM), shard_column if shards > 1 else sql.SQL("")
         )
     )
     started = time.perf_counter()
@@ -388,18 +416,22 @@ def prepare_table(
     )
     expression, opclass = index_expression(storage)
     started = time.perf_counter()
-    conn.execute(
-        sql.SQL(
-            "CREATE INDEX {} ON {} USING hnsw ({} {}) WITH (m = {}, ef_construction = {})"
-        ).format(
-            sql.Identifier(f"{table}_hnsw"),
-            ident,
-            sql.SQL(expression),
-            sql.SQL(opclass),
-            sql.Literal(m),
-            sql.Literal(ef_construction),
+    for shard in range(shards):
+        conn.execute(
+            sql.SQL(
+                "CREATE INDEX {} ON {} USING hnsw ({} {}) WITH (m = {}, ef_construction = {}) {}"
+            ).format(
+                sql.Identifier(index_name(table, shard, shards)),
+                ident,
+                sql.SQL(expression),
+                sql.SQL(opclass),
+                sql.Literal(m),
+                sql.Literal(ef_construction),
+                sql.SQL("WHERE shard = {}").format(sql.Literal(shard))
+                if shards > 1
+                else sql.SQL(""),
+            )
         )
-    )
     build_s = time.perf_counter() - started
     build_load = load_average()
     conn.execute(
@@ -410,28 +442,34 @@ def prepare_table(
     return load_s, build_s, build_load
 
 
-def search_sql(table: str, storage: str) -> sql.Composed:
-    """The face route's query shape: the k' nearest, with their exact distances."""
+def index_name(table: str, shard: int, shards: int) -> str:
+    return f"{table}_hnsw" if shards == 1 else f"{table}_hnsw{shard}"
+
+
+def search_sql(table: str, storage: str, shard: int, shards: int) -> sql.Composed:
+    """The face route's query shape: the k' nearest, with their exact distances (of one
+    shard: its number a literal, so the planner can prove its partial index applies)."""
     ident = sql.Identifier(table)
+    where = sql.SQL("WHERE shard = {} ").format(sql.Literal(shard)) if shards > 1 else sql.SQL("")
     if storage == "halfvec":
         # halfvec index order, then re-ranked by the exact full-precision distance
         return sql.SQL(
             "SELECT id, embedding <-> %(q)s::vector AS d FROM ("
-            " SELECT id, embedding FROM {} ORDER BY embedding::halfvec({}) <-> "
+            " SELECT id, embedding FROM {} {}ORDER BY embedding::halfvec({}) <-> "
             "%(q)s::vector::halfvec({}) LIMIT %(k)s) s ORDER BY d"
-        ).format(ident, sql.Literal(DIM), sql.Literal(DIM))
+        ).format(ident, where, sql.Literal(DIM), sql.Literal(DIM))
     return sql.SQL(
-        "SELECT id, embedding <-> %(q)s::vector AS d FROM {} "
+        "SELECT id, embedding <-> %(q)s::vector AS d FROM {} {}"
         "ORDER BY embedding <-> %(q)s::vector LIMIT %(k)s"
-    ).format(ident)
+    ).format(ident, where)
 
 
-def prewarm(conn: Conn, table: str) -> None:
-    """Read the table and its index into shared buffers (as far as they fit)."""
+def prewarm(conn: Conn, table: str, shards: int) -> None:
+    """Read the table and its indexes into shared buffers (as far as they fit)."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-    conn.execute(
-        "SELECT pg_prewarm(%s::regclass), pg_prewarm(%s::regclass)", (table, f"{table}_hnsw")
-    )
+    conn.execute("SELECT pg_prewarm(%s::regclass)", (table,))
+    for shard in range(shards):
+        conn.execute("SELECT pg_prewarm(%s::regclass)", (index_name(table, shard, shards),))
 
 
 def vector_literal(v: Floats) -> str:
@@ -449,17 +487,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
-def search(
+def search_one(
     conn: Conn, query: sql.Composed, q: Floats, k: int, ef: int, iterative: str
-) -> tuple[list[tuple[int, float]], float]:
+) -> list[tuple[int, float]]:
     """One face-route query as the service runs it inside its transaction (settings
-    local to it, the vector sent as text): the rows, nearest first, and the seconds
-    from the settings to the last row. ``iterative`` is ``hnsw.iterative_scan``, or
-    ``fallback`` for the service's way (``service.repositories.pipeline.nearest_faces``):
-    a plain pass, searched again iteratively only when it returns fewer than ``k``."""
+    local to it, the vector sent as text): the rows, nearest first. ``iterative`` is
+    ``hnsw.iterative_scan``, or ``fallback`` for the service's way
+    (``service.repositories.pipeline.nearest_faces``): a plain pass, searched again
+    iteratively only when it returns fewer than ``k``."""
     modes = ["off", "relaxed_order"] if iterative == "fallback" else [iterative]
     with conn.transaction():
-        started = time.perf_counter()
         for mode in modes:
             conn.execute(
                 "SELECT set_config('hnsw.ef_search', %s, true), "
@@ -469,8 +506,34 @@ def search(
             rows = conn.execute(query, {"q": vector_literal(q), "k": k}).fetchall()
             if len(rows) >= k:
                 break
-        elapsed = time.perf_counter() - started
-    return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda r: r[1]), elapsed
+    return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda r: r[1])
+
+
+@dataclass
+class Searcher:
+    """The face route over one index, or over ``shards`` partial indexes searched at
+    once, one connection each, their rows merged by distance."""
+
+    conns: list[Conn]
+    queries: list[sql.Composed]
+    pool: ThreadPoolExecutor | None
+
+    def __call__(
+        self, q: Floats, k: int, ef: int, iterative: str
+    ) -> tuple[list[tuple[int, float]], float]:
+        """The ``k`` nearest rows, and the seconds from the first setting to the last
+        row of the slowest shard."""
+        started = time.perf_counter()
+        if self.pool is None:
+            rows = search_one(self.conns[0], self.queries[0], q, k, ef, iterative)
+        else:
+            futures = [
+                self.pool.submit(search_one, conn, query, q, k, ef, iterative)
+                for conn, query in zip(self.conns, self.queries, strict=True)
+            ]
+            merged = [row for future in futures for row in future.result()]
+            rows = sorted(merged, key=lambda r: r[1])[:k]
+        return rows, time.perf_counter() - started
 
 
 def check_exact(conn: Conn, table: str, gallery: Gallery, truth: Truth, n: int) -> int:
@@ -491,22 +554,19 @@ def check_exact(conn: Conn, table: str, gallery: Gallery, truth: Truth, n: int) 
     return agree
 
 
-def check_plain_pass(
-    conn: Conn, query: sql.Composed, gallery: Gallery, *, k: int, ef: int, n: int
-) -> int:
+def check_plain_pass(searcher: Searcher, gallery: Gallery, *, k: int, ef: int, n: int) -> int:
     """Queries whose plain pass returns the same rows, with the same distances, as an
     iterative scan's first batch (what the face route's plain first pass relies on)."""
     agree = 0
     for q in gallery.queries[:n]:
-        plain, _ = search(conn, query, q, k, ef, "off")
-        iterative, _ = search(conn, query, q, k, ef, "relaxed_order")
+        plain, _ = searcher(q, k, ef, "off")
+        iterative, _ = searcher(q, k, ef, "relaxed_order")
         agree += plain == iterative
     return agree
 
 
 def measure(
-    conn: Conn,
-    query: sql.Composed,
+    searcher: Searcher,
     gallery: Gallery,
     truth: Truth,
     *,
@@ -524,7 +584,7 @@ def measure(
     returned: list[int] = []
     identity = gallery.identity
     for i, q in enumerate(gallery.queries):
-        rows, elapsed = search(conn, query, q, k, ef, iterative)
+        rows, elapsed = searcher(q, k, ef, iterative)
         times.append(elapsed)
         returned.append(len(rows))
         if i >= len(truth.ids):
@@ -620,6 +680,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--shared-buffers", help="restart the bench server with this size")
     parser.add_argument("--no-prewarm", action="store_true", help="skip pg_prewarm")
     parser.add_argument("--seed", type=int, default=20261127)
+    parser.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="partial indexes searched at once (one connection each)",
+    )
     args = parser.parse_args(argv)
     face_config = load_face_config()
     far = face_config.threshold("far")
@@ -654,7 +720,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_meta(conn)
         buffers = conn.execute("SHOW shared_buffers").fetchone()
-        print(f"server shared_buffers {buffers[0] if buffers else '?'}")
+        huge = conn.execute("SHOW huge_pages_status").fetchone()
+        print(
+            f"server shared_buffers {buffers[0] if buffers else '?'}, "
+            f"huge pages {huge[0] if huge else '?'}"
+        )
         galleries: dict[str, Gallery] = {}
         truths: dict[str, Truth] = {}
         for config in configs(args):
@@ -685,8 +755,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             gallery, truth = galleries[dist], truths[dist]
             table = (
                 f"face_{dist}_{args.n}_{args.seed}_m{config.m}_efc{config.ef_construction}"
-                f"_{config.storage}"
+                f"_{config.storage}" + (f"_s{args.shards}" if args.shards > 1 else "")
             )
+            shards = args.shards
             _, build_s, build_load = prepare_table(
                 conn,
                 table,
@@ -696,11 +767,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                 storage=config.storage,
                 maintenance_work_mem=args.maintenance_work_mem,
                 workers=args.workers,
+                shards=shards,
             )
-            size = conn.execute("SELECT pg_relation_size(%s)", (f"{table}_hnsw",)).fetchone()
+            indexes = [index_name(table, shard, shards) for shard in range(shards)]
+            size = conn.execute(
+                "SELECT sum(pg_relation_size(i::regclass)) FROM unnest(%s::text[]) i", (indexes,)
+            ).fetchone()
             agree = check_exact(conn, table, gallery, truth, min(args.check_exact, args.truth))
             print(f"  exact truth = PostgreSQL seq scan for {agree} of {args.check_exact} queries")
-            query = search_sql(table, config.storage)
+            queries = [search_sql(table, config.storage, s, shards) for s in range(shards)]
             with conn.transaction():
                 conn.execute(
                     "SELECT set_config('hnsw.ef_search', %s, true), "
@@ -710,68 +785,88 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "off" if args.iterative == "fallback" else args.iterative,
                     ),
                 )
-                plan = conn.execute(
-                    sql.SQL("EXPLAIN ") + query,
-                    {"q": vector_literal(gallery.queries[0]), "k": max(ks)},
-                ).fetchall()
-            index_used = any(f"{table}_hnsw" in str(row[0]) for row in plan)
-            print(f"  the query plan uses the HNSW index: {index_used}")
+                plans = [
+                    conn.execute(
+                        sql.SQL("EXPLAIN ") + query,
+                        {"q": vector_literal(gallery.queries[0]), "k": max(ks)},
+                    ).fetchall()
+                    for query in queries
+                ]
+            index_used = all(
+                any(f"Index Scan using {index} " in str(row[0]) for row in plan)
+                for index, plan in zip(indexes, plans, strict=True)
+            )
+            print(f"  the query plan uses the HNSW index (each shard its own): {index_used}")
             if not args.no_prewarm:
-                prewarm(conn, table)
-            if args.iterative == "fallback":
-                ef, n = max(parse_ints(args.ef_search)), min(args.check_exact * 20, args.queries)
-                same = check_plain_pass(conn, query, gallery, k=max(ks), ef=ef, n=n)
-                print(f"  plain pass = iterative first batch (ef_search {ef}): {same} of {n}")
-            for i in range(args.warmup):
-                q = gallery.queries[i % len(gallery.queries)]
-                search(conn, query, q, max(ks), 40, args.iterative)
-            for k in ks:
-                for ef in parse_ints(args.ef_search):
-                    load_before = load_average()
-                    figures = measure(
-                        conn,
-                        query,
-                        gallery,
-                        truth,
-                        k=k,
-                        ef=ef,
-                        iterative=args.iterative,
-                        radii=radii,
-                    )
-                    result = {
-                        "n": args.n,
-                        "distribution": dist,
-                        "m": config.m,
-                        "ef_construction": config.ef_construction,
-                        "storage": config.storage,
-                        "build_s": round(build_s, 1),
-                        "build_load": build_load,
-                        "index_mb": round(int(size[0]) / 2**20) if size else None,
-                        "ef_search": ef,
-                        "candidates": k,
-                        "iterative_scan": args.iterative,
-                        "index_used": index_used,
-                        **figures,
-                        "load": f"{load_before} -> {load_average()}",
-                    }
-                    results.append(result)
-                    print(
-                        f"  {dist} m{config.m} efc{config.ef_construction} {config.storage} "
-                        f"k'={k} ef_search={ef}: p50 {result['p50_ms']} ms, p95 "
-                        f"{result['p95_ms']} ms; recall@10 {result['recall_at_10']} "
-                        f"(±ε {result['recall_at_10_eps']}), "
-                        + ", ".join(
-                            f"radius {name} {result[f'radius_recall_{name}']} "
-                            f"({result[f'in_top_k_within_{name}']}/query)"
-                            for name in radii
+                prewarm(conn, table, shards)
+            with contextlib.ExitStack() as stack:
+                extra = [
+                    stack.enter_context(psycopg.connect(url, autocommit=True))
+                    for _ in range(shards - 1)
+                ]
+                pool = (
+                    stack.enter_context(ThreadPoolExecutor(max_workers=shards))
+                    if shards > 1
+                    else None
+                )
+                searcher = Searcher([conn, *extra], queries, pool)
+                if args.iterative == "fallback":
+                    ef = max(parse_ints(args.ef_search))
+                    n = min(args.check_exact * 20, args.queries)
+                    same = check_plain_pass(searcher, gallery, k=max(ks), ef=ef, n=n)
+                    print(f"  plain pass = iterative first batch (ef_search {ef}): {same} of {n}")
+                for i in range(args.warmup):
+                    q = gallery.queries[i % len(gallery.queries)]
+                    searcher(q, max(ks), 40, args.iterative)
+                for k in ks:
+                    for ef in parse_ints(args.ef_search):
+                        load_before = load_average()
+                        figures = measure(
+                            searcher,
+                            gallery,
+                            truth,
+                            k=k,
+                            ef=ef,
+                            iterative=args.iterative,
+                            radii=radii,
                         )
-                        + f", mates {result['mate_recall']}; load {result['load']}"
-                    )
+                        result = {
+                            "n": args.n,
+                            "distribution": dist,
+                            "m": config.m,
+                            "ef_construction": config.ef_construction,
+                            "storage": config.storage,
+                            "build_s": round(build_s, 1),
+                            "build_load": build_load,
+                            "index_mb": round(int(size[0]) / 2**20) if size else None,
+                            "ef_search": ef,
+                            "candidates": k,
+                            "iterative_scan": args.iterative,
+                            "shards": shards,
+                            "index_used": index_used,
+                            **figures,
+                            "load": f"{load_before} -> {load_average()}",
+                        }
+                        results.append(result)
+                        print(
+                            f"  {dist} m{config.m} efc{config.ef_construction} {config.storage} "
+                            f"shards {shards} "
+                            f"k'={k} ef_search={ef}: p50 {result['p50_ms']} ms, p95 "
+                            f"{result['p95_ms']} ms; recall@10 {result['recall_at_10']} "
+                            f"(±ε {result['recall_at_10_eps']}), "
+                            + ", ".join(
+                                f"radius {name} {result[f'radius_recall_{name}']} "
+                                f"({result[f'in_top_k_within_{name}']}/query)"
+                                for name in radii
+                            )
+                            + f", mates {result['mate_recall']}; load {result['load']}"
+                        )
     service = [
         r
         for r in results
         if (r["m"], r["ef_construction"], r["storage"], r["ef_search"], r["candidates"])
         == (SERVICE_M, SERVICE_EF_CONSTRUCTION, "vector", FACE_EF_SEARCH, FACE_NEIGHBOURS)
+        and r["shards"] == 1
     ]
     print(f"load average at the end: {load_average()}")
     print(json.dumps({"service_settings": service, "results": results}))
