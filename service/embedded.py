@@ -37,10 +37,11 @@ def default_shared_buffers() -> str:
     return f"{max(SHARED_BUFFERS_MIN_MB, min(SHARED_BUFFERS_MAX_MB, megabytes))}MB"
 
 
-#: From this size of buffer cache up, small memory pages slow the face search: over
-#: 1,000,000 faces, the same searches took 14 % less time at p95 once the cache sat in
-#: huge pages (bench/face_search.py, four runs alternating). PostgreSQL uses huge
-#: pages by itself (``huge_pages = try``) when the operating system has them reserved.
+#: The buffer cache from which huge pages are advised: what a gallery of a million
+#: faces needs (its face index alone is about 1 GB). Over 1,000,000 faces the same
+#: searches took 14 % less time at p95 once a 4 GB cache sat in huge pages
+#: (bench/face_search.py, four runs alternating). PostgreSQL uses huge pages by itself
+#: (``huge_pages = try``) when the operating system has them reserved.
 HUGE_PAGES_WORTH_MB = 1024
 
 
@@ -48,9 +49,10 @@ def huge_pages_advice(status: str, pages_needed: int, shared_buffers_bytes: int)
     """What to tell the operator when a large buffer cache runs on small pages, or None.
 
     ``status`` is the server's ``huge_pages_status``, ``pages_needed`` its
-    ``shared_memory_size_in_huge_pages``.
+    ``shared_memory_size_in_huge_pages`` (-1 where the system has no huge pages).
     """
-    if status != "off" or shared_buffers_bytes < HUGE_PAGES_WORTH_MB * 2**20:
+    too_small = shared_buffers_bytes < HUGE_PAGES_WORTH_MB * 2**20
+    if status != "off" or pages_needed <= 0 or too_small:
         return None
     return (
         f"PostgreSQL keeps its {shared_buffers_bytes // 2**20} MB buffer cache in small "

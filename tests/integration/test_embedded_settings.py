@@ -79,6 +79,7 @@ def test_a_large_cache_on_small_pages_gets_advice_naming_the_pages_to_reserve() 
     assert "4096 MB" in advice and "vm.nr_hugepages=2119" in advice
     assert huge_pages_advice("on", 2_119, 4 * 2**30) is None  # already in huge pages
     assert huge_pages_advice("off", 70, 128 * 2**20) is None  # too small to matter
+    assert huge_pages_advice("off", -1, 4 * 2**30) is None  # a system without huge pages
 
 
 def test_the_server_reports_its_huge_pages_and_what_its_shared_memory_needs(
