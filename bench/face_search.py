@@ -716,6 +716,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if not args.reuse and (home / "pg").exists():
             raise SystemExit(f"{home} holds a database: pass --reuse, or another --home")
     url = start_postgres(home, shared_buffers=args.shared_buffers)
+    shards = args.shards
     results: list[dict[str, Any]] = []
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_meta(conn)
@@ -755,9 +756,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             gallery, truth = galleries[dist], truths[dist]
             table = (
                 f"face_{dist}_{args.n}_{args.seed}_m{config.m}_efc{config.ef_construction}"
-                f"_{config.storage}" + (f"_s{args.shards}" if args.shards > 1 else "")
+                f"_{config.storage}" + (f"_s{shards}" if shards > 1 else "")
             )
-            shards = args.shards
             _, build_s, build_load = prepare_table(
                 conn,
                 table,

@@ -110,8 +110,8 @@ def start_postgres(home: Path, *, shared_buffers: str | None = None) -> str:
             log.info("restarting the embedded PostgreSQL for its new shared_buffers")
             pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=server.system_user)
             server.ensure_postgres_running()  # the new postmaster's process, stopped at exit
-    ensure_database(admin_url, DATABASE_NAME)
     with psycopg.connect(admin_url, autocommit=True) as conn:
+        _ensure_database(conn, DATABASE_NAME)
         advice = huge_pages_advice(*server_huge_pages(conn))
     if advice is not None:
         log.info(advice)
@@ -148,9 +148,13 @@ def _set_shared_buffers(admin_url: str, size: str) -> bool:
 def ensure_database(admin_url: str, name: str) -> None:
     """Create database ``name`` on the server behind ``admin_url`` if it is missing."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        _ensure_database(conn, name)
+
+
+def _ensure_database(conn: psycopg.Connection[Any], name: str) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if exists is None:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 class EmbeddedBroker:
