@@ -10,7 +10,7 @@ from pydantic import BaseModel, StringConstraints
 
 from schemas.common import Country, StrictModel, Text
 
-Role = Literal["caseworker", "partner", "auditor", "admin"]
+Role = Literal["caseworker", "partner", "auditor", "oversight", "admin"]
 
 
 class AgencyCreate(StrictModel):

@@ -239,6 +239,19 @@ def verify_chain(events: Iterable[AuditEvent]) -> Verification:
     return Verification(True, length, prev.hex(), None, None, None)
 
 
+def verify_in_database(conn: Conn) -> Verification:
+    """The whole chain's verdict from ``tessera_audit_verify()``, a definer function.
+
+    An auditor's row-level security shows only their agency's events, so the chain
+    is checked in the database, which returns the verdict and never an event's fields.
+    """
+    row = conn.execute(
+        "SELECT valid, length, head, first_bad, first_bad_seq, reason FROM tessera_audit_verify()"
+    ).fetchone()
+    assert row is not None
+    return Verification(bool(row[0]), int(row[1]), str(row[2]), row[3], row[4], row[5])
+
+
 def hash_at(conn: Conn, seq: int) -> bytes | None:
     """The stored hash of event ``seq``, if there is one."""
     row = conn.execute("SELECT hash FROM audit_events WHERE seq = %s", (seq,)).fetchone()

@@ -129,7 +129,7 @@ _NIL = UUID(int=0)
 
 def _auditor_conn(owner_url: str) -> psycopg.Connection[tuple[object, ...]]:
     conn = psycopg.connect(owner_url)
-    set_context(conn, Principal(user_id=_NIL, agency_id=_NIL, role="auditor"))
+    set_context(conn, Principal(user_id=_NIL, agency_id=_NIL, role="oversight"))
     return conn
 
 

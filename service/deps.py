@@ -135,5 +135,7 @@ def require(*roles: str) -> Callable[[Context], Context]:
 
 Caseworker = Annotated[Context, Depends(require("caseworker"), scope=COMMIT_BEFORE_RESPONSE)]
 Partner = Annotated[Context, Depends(require("partner"), scope=COMMIT_BEFORE_RESPONSE)]
-Auditor = Annotated[Context, Depends(require("auditor"), scope=COMMIT_BEFORE_RESPONSE)]
+#: An agency's auditor (their own agency only, by row-level security) or an oversight
+#: user, who reads across agencies.
+Auditor = Annotated[Context, Depends(require("auditor", "oversight"), scope=COMMIT_BEFORE_RESPONSE)]
 Admin = Annotated[Context, Depends(require("admin"), scope=COMMIT_BEFORE_RESPONSE)]

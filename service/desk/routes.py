@@ -428,7 +428,7 @@ def _page_link(path: str, given: dict[str, str], cursor: str | None) -> str | No
 def audit_log(request: Request) -> Response:
     """The chain's verification, and the event log with filters."""
     arguments, given, problems = _filters(request)
-    with signed_in(request, "auditor") as s:
+    with signed_in(request, "auditor", "oversight") as s:
         verification = audit_api.verify(s.ctx)
         events = None
         if not problems:
@@ -458,7 +458,7 @@ def audit_decisions(request: Request) -> Response:
     arguments, given, problems = _filters(request)
     arguments["action"] = "decision.create"
     given["action"] = "decision.create"
-    with signed_in(request, "auditor") as s:
+    with signed_in(request, "auditor", "oversight") as s:
         items: list[tuple[Any, Any]] = []
         next_link = None
         if not problems:

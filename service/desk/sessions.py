@@ -29,7 +29,7 @@ SIGN_IN_COOKIE = "tessera_desk_sign_in"
 COOKIE_PATH = "/desk"
 #: However active, a session ends after this long; the idle limit is a setting.
 MAX_SESSION_S = 12 * 3600.0
-DESK_ROLES = ("caseworker", "auditor")
+DESK_ROLES = ("caseworker", "auditor", "oversight")
 
 
 class SignedOut(Exception):

@@ -19,7 +19,7 @@ from service.db import Principal, open_pool, set_context, transaction
 from service.migrate import app_url
 from tests.conftest import AgencyUsers, auth
 
-AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="auditor")
+AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="oversight")
 WRITER = Principal(user_id=uuid4(), agency_id=uuid4(), role="caseworker")
 
 
@@ -36,7 +36,10 @@ def _append_events(owner_url: str, count: int) -> None:
 def _verify(owner_url: str) -> audit.Verification:
     with psycopg.connect(app_url(owner_url)) as conn, conn.transaction():
         set_context(conn, AUDITOR)
-        return audit.verify_chain(audit.iter_events(conn))
+        result = audit.verify_chain(audit.iter_events(conn))
+        # the database's own check (what /v1/audit/verify runs) gives the same verdict
+        assert audit.verify_in_database(conn) == result
+        return result
 
 
 def _tamper(owner_url: str, statement: str) -> None:
@@ -225,6 +228,13 @@ def test_verify_endpoint_names_the_first_bad_event(
 def test_auditor_reads_events_oldest_first_with_pagination(
     client: TestClient, agency: AgencyUsers
 ) -> None:
+    for number in range(3):
+        opened = client.post(
+            "/v1/cases",
+            json={"reference": f"P-{number}", "subject": {"names": ["Amina Yusuf"]}},
+            headers=auth(agency.caseworker),
+        )
+        assert opened.status_code == 201, opened.text
     first = client.get("/v1/audit/events?limit=2", headers=auth(agency.auditor))
     assert first.status_code == 200, first.text
     page: dict[str, Any] = first.json()
@@ -239,8 +249,15 @@ def test_auditor_reads_events_oldest_first_with_pagination(
 def test_auditor_filters_events_by_actor(
     client: TestClient, agency: AgencyUsers, admin_token: str
 ) -> None:
+    # users are created by the admin, in the admin's agency: oversight reads those events
+    created = client.post(
+        "/v1/users",
+        json={"agency_id": str(agency.id), "name": "oversight", "role": "oversight"},
+        headers=auth(admin_token),
+    )
+    assert created.status_code == 201, created.text
     events = client.get(
-        "/v1/audit/events?action=user.create&limit=500", headers=auth(agency.auditor)
+        "/v1/audit/events?action=user.create&limit=500", headers=auth(created.json()["token"])
     ).json()["items"]
     assert events
     assert {event["action"] for event in events} == {"user.create"}

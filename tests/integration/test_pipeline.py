@@ -286,7 +286,11 @@ def test_a_partner_gets_a_minimal_answer_only_under_an_agreement(
     no_purpose = client.post("/v1/match", json=query, headers=auth(partner.partner, None))
     assert no_purpose.status_code == 422
     assert no_purpose.json()["code"] == "purpose_required"
+    # the query is the partner agency's act: its auditor reads it, the owner's does not
     events = client.get(
+        "/v1/audit/events?action=partner.match&limit=500", headers=auth(partner.auditor)
+    ).json()["items"]
+    assert not client.get(
         "/v1/audit/events?action=partner.match&limit=500", headers=auth(agency.auditor)
     ).json()["items"]
     last = events[-1]

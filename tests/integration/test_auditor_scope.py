@@ -1,0 +1,144 @@
+"""Auditors read their own agency's log and decisions only; oversight reads across
+agencies; verification covers the whole chain for both (issue 24)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from service import audit
+from service.db import Principal, set_context
+from tests.conftest import AgencyUsers, Servers, auth, open_case
+from tests.desk.helpers import desk_client, sign_in
+
+
+def _oversight(client: TestClient, admin_token: str, agency: AgencyUsers) -> tuple[str, str]:
+    created = client.post(
+        "/v1/users",
+        json={"agency_id": str(agency.id), "name": "oversight officer", "role": "oversight"},
+        headers=auth(admin_token),
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["token"], created.json()["id"]
+
+
+def _events(client: TestClient, token: str, **query: str) -> list[dict[str, Any]]:
+    response = client.get("/v1/audit/events", params={"limit": 200, **query}, headers=auth(token))
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def test_an_auditor_of_b_sees_none_of_a_and_oversight_sees_both(
+    client: TestClient,
+    admin_token: str,
+    agency: AgencyUsers,
+    other_agency: AgencyUsers,
+    owner_conn: psycopg.Connection[Any],
+) -> None:
+    case_a = open_case(client, agency.caseworker, "A-1", {"names": ["Amina Yusuf"]})
+    case_b = open_case(client, other_agency.caseworker, "B-1", {"names": ["Jean Dupont"]})
+
+    # B's auditor: nothing of A, whether asked for A by agency, by object or not at all
+    assert _events(client, other_agency.auditor, agency_id=str(agency.id)) == []
+    assert _events(client, other_agency.auditor, object_id=case_a["id"]) == []
+    seen = _events(client, other_agency.auditor, object_id=case_b["id"])
+    assert [e["action"] for e in seen] == ["case.create"]
+    assert all(e["agency_id"] == str(other_agency.id) for e in seen)
+    # A's own auditor sees A's event
+    assert [e["action"] for e in _events(client, agency.auditor, object_id=case_a["id"])] == [
+        "case.create"
+    ]
+
+    # oversight: created by the admin, the creation logged, and it reads both agencies
+    token, user_id = _oversight(client, admin_token, other_agency)
+    logged = owner_conn.execute(
+        "SELECT details->>'role' FROM audit_events WHERE action = 'user.create' AND object_id = %s",
+        (user_id,),
+    ).fetchall()
+    assert logged == [("oversight",)]
+    assert len(_events(client, token, object_id=case_a["id"])) == 1
+    assert len(_events(client, token, object_id=case_b["id"])) == 1
+
+    # the verdict covers the whole chain for an agency's auditor, as for oversight
+    scoped = client.get("/v1/audit/verify", headers=auth(other_agency.auditor)).json()
+    across = client.get("/v1/audit/verify", headers=auth(token)).json()
+    with owner_conn.transaction():
+        python = audit.verify_chain(audit.iter_events(owner_conn))
+    assert scoped["valid"] is across["valid"] is python.valid is True
+    # each verify call appends one event, so the later call sees one more
+    assert across["length"] == scoped["length"] + 1
+    assert python.length >= across["length"]
+
+
+def test_the_database_itself_scopes_the_auditor(
+    client: TestClient,
+    agency: AgencyUsers,
+    other_agency: AgencyUsers,
+    servers: Servers,
+    owner_conn: psycopg.Connection[Any],
+) -> None:
+    open_case(client, agency.caseworker, "A-2", {"names": ["Amina Yusuf"]})
+    a_events = owner_conn.execute(
+        "SELECT count(*) FROM audit_events WHERE agency_id = %s", (agency.id,)
+    ).fetchone()
+    assert a_events is not None and a_events[0] > 0
+    auditor_b = owner_conn.execute(
+        "SELECT id FROM users WHERE agency_id = %s AND role = 'auditor'", (other_agency.id,)
+    ).fetchone()
+    assert auditor_b is not None
+    with psycopg.connect(servers.app_url) as conn, conn.transaction():
+        set_context(
+            conn, Principal(user_id=auditor_b[0], agency_id=other_agency.id, role="auditor")
+        )
+        rows = conn.execute(
+            "SELECT count(*) FILTER (WHERE agency_id = %s), count(*) FILTER "
+            "(WHERE agency_id IS DISTINCT FROM %s) FROM audit_events",
+            (agency.id, other_agency.id),
+        ).fetchone()
+        assert rows == (0, 0)
+        decisions = conn.execute(
+            "SELECT count(*) FROM decisions WHERE agency_id <> %s", (other_agency.id,)
+        ).fetchone()
+        assert decisions == (0,)
+        verdict = audit.verify_in_database(conn)
+    with psycopg.connect(servers.app_url) as conn, conn.transaction():
+        set_context(
+            conn, Principal(user_id=auditor_b[0], agency_id=other_agency.id, role="oversight")
+        )
+        seen = conn.execute(
+            "SELECT count(*) FROM audit_events WHERE agency_id = %s", (agency.id,)
+        ).fetchone()
+        assert seen == a_events
+        assert audit.verify_in_database(conn) == verdict
+    with owner_conn.transaction():
+        python = audit.verify_chain(audit.iter_events(owner_conn))
+    assert verdict.valid and python.valid
+    assert verdict.length <= python.length
+
+
+def test_a_caseworker_cannot_run_the_verify_function(agency: AgencyUsers, servers: Servers) -> None:
+    with psycopg.connect(servers.app_url) as conn:
+        set_context(conn, Principal(user_id=UUID(int=1), agency_id=agency.id, role="caseworker"))
+        try:
+            conn.execute("SELECT * FROM tessera_audit_verify()")
+        except psycopg.errors.InsufficientPrivilege:
+            return
+    raise AssertionError("a caseworker ran the chain verification")
+
+
+def test_the_desk_audit_page_of_b_shows_nothing_of_a(
+    client: TestClient, agency: AgencyUsers, other_agency: AgencyUsers
+) -> None:
+    case_a = open_case(client, agency.caseworker, "A-3", {"names": ["Amina Yusuf"]})
+    desk = desk_client(client)
+    assert sign_in(desk, other_agency.auditor).status_code == 303
+    page = desk.get("/desk/audit", params={"object_id": case_a["id"]})
+    assert page.status_code == 200, page.text
+    assert case_a["id"] not in page.text
+    own = desk_client(client)
+    assert sign_in(own, agency.auditor).status_code == 303
+    assert case_a["id"] in own.get("/desk/audit", params={"object_id": case_a["id"]}).text
