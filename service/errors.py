@@ -72,6 +72,21 @@ class UnsupportedMediaType(TesseraError):
     title = "Unsupported media type"
 
 
+class TooManyFailedSignIns(TesseraError):
+    """Too many failed sign-ins from this source (or for this token id) just now."""
+
+    status = 429
+    code = "too_many_failed_sign_ins"
+    title = "Too many failed sign-ins"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"Too many failed sign-ins from here; try again in {retry_after_s} s.",
+            retry_after_s=retry_after_s,
+        )
+        self.retry_after_s = retry_after_s
+
+
 class Unavailable(TesseraError):
     status = 503
     code = "unavailable"
@@ -147,7 +162,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(TesseraError)
     async def _tessera(_: Request, exc: TesseraError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        if isinstance(exc, TooManyFailedSignIns):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

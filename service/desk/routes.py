@@ -21,7 +21,7 @@ from schemas.matching import CandidateRead, DecisionCreate
 from service import audit, pipeline
 from service.crypto import Sealed, evidence_key_ring
 from service.db import set_context
-from service.deps import _authenticate
+from service.deps import authenticate, source_of
 from service.desk import repository, sessions
 from service.desk.sessions import DESK_ROLES, DeskSession, signed_in
 from service.desk.web import (
@@ -35,7 +35,13 @@ from service.desk.web import (
     render,
     safe_next,
 )
-from service.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from service.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyFailedSignIns,
+    Unauthorized,
+)
 from service.pagination import decode_cursor, encode_cursor
 from service.repositories import evidence as evidence_repo
 from service.repositories import pipeline as pipeline_repo
@@ -106,34 +112,41 @@ def sign_in(
     session_id = sessions.new_session_id()
     settings = sessions.settings_of(request)
     try:
-        with sessions.pool_of(request).connection() as conn, conn.transaction():
-            principal = _authenticate(conn, "Bearer " + token.strip())
-            set_context(conn, principal)
-            if principal.role not in DESK_ROLES:
-                raise Forbidden(
-                    f"The review desk is for caseworkers and auditors; your token is for "
-                    f"{principal.role}. Nothing was opened.",
-                    code="role_not_allowed",
+        with sessions.pool_of(request).connection() as conn:
+            principal = authenticate(
+                conn, "Bearer " + token.strip(), source_of(request), request.state.request_id
+            )
+            with conn.transaction():
+                set_context(conn, principal)
+                if principal.role not in DESK_ROLES:
+                    raise Forbidden(
+                        f"The review desk is for caseworkers and auditors; your token is for "
+                        f"{principal.role}. Nothing was opened.",
+                        code="role_not_allowed",
+                    )
+                repository.delete_stale_sessions(
+                    conn, idle_s=settings.desk_idle_timeout_s, max_age_s=sessions.MAX_SESSION_S
                 )
-            repository.delete_stale_sessions(
-                conn, idle_s=settings.desk_idle_timeout_s, max_age_s=sessions.MAX_SESSION_S
-            )
-            repository.insert_session(
-                conn,
-                id_hash=sessions.session_hash(session_id),
-                user_id=principal.user_id,
-                agency_id=principal.agency_id,
-                purpose=purpose,
-            )
-            audit.append(
-                conn,
-                principal,
-                "desk.sign_in",
-                object_type="user",
-                object_id=principal.user_id,
-                purpose=purpose,
-                request_id=request.state.request_id,
-            )
+                repository.insert_session(
+                    conn,
+                    id_hash=sessions.session_hash(session_id),
+                    user_id=principal.user_id,
+                    agency_id=principal.agency_id,
+                    purpose=purpose,
+                )
+                audit.append(
+                    conn,
+                    principal,
+                    "desk.sign_in",
+                    object_type="user",
+                    object_id=principal.user_id,
+                    purpose=purpose,
+                    request_id=request.state.request_id,
+                )
+    except TooManyFailedSignIns as exc:
+        throttled = _sign_in_page(request, status=429, error=exc.detail, next_path=next_path)
+        throttled.headers["Retry-After"] = str(exc.retry_after_s)
+        return throttled
     except Unauthorized:
         return _sign_in_page(
             request, status=401, error="That token is not valid.", next_path=next_path
