@@ -142,3 +142,65 @@ def test_the_desk_audit_page_of_b_shows_nothing_of_a(
     own = desk_client(client)
     assert sign_in(own, agency.auditor).status_code == 303
     assert case_a["id"] in own.get("/desk/audit", params={"object_id": case_a["id"]}).text
+
+
+def test_oversight_uses_the_desk_audit_pages_across_agencies(
+    client: TestClient, admin_token: str, agency: AgencyUsers, other_agency: AgencyUsers
+) -> None:
+    case_a = open_case(client, agency.caseworker, "A-4", {"names": ["Amina Yusuf"]})
+    token, _ = _oversight(client, admin_token, other_agency)
+    desk = desk_client(client)
+    assert sign_in(desk, token).status_code == 303
+    page = desk.get("/desk/audit", params={"object_id": case_a["id"]})
+    assert page.status_code == 200, page.text
+    assert case_a["id"] in page.text
+    assert 'href="/desk/audit/decisions"' in page.text
+    assert desk.get("/desk/audit/decisions").status_code == 200
+
+
+def test_decisions_are_read_by_their_agency_s_auditor_and_oversight_only(
+    client: TestClient,
+    agency: AgencyUsers,
+    other_agency: AgencyUsers,
+    servers: Servers,
+    owner_conn: psycopg.Connection[Any],
+) -> None:
+    case = open_case(client, agency.caseworker, "A-D", {"names": ["Amina Yusuf"]})
+    # a decision of agency A on a candidate, written behind the service's back (as the
+    # owner; the decision trigger still checks the reviewer and copies the candidate)
+    with owner_conn.transaction():
+        run = owner_conn.execute(
+            "INSERT INTO match_runs (agency_id, case_id, state, algorithm, evidence_hash, "
+            "requested_by) VALUES (%s, %s, 'done', 'test', 'h', %s) RETURNING id",
+            (agency.id, case["id"], agency.caseworker_id),
+        ).fetchone()
+        assert run is not None
+        candidate = owner_conn.execute(
+            "INSERT INTO candidates (agency_id, match_run_id, case_id, rank, kind, subject_id, "
+            "owner_agency_id, ref, score, match_weight, band, explanation) VALUES "
+            "(%s, %s, %s, 1, 'identity', gen_random_uuid(), %s, 'REF', 0.9, 5, 'strong', "
+            '\'[{"feature": "name", "candidate": "Amina Yusuf"}]\') RETURNING id',
+            (agency.id, run[0], case["id"], agency.id),
+        ).fetchone()
+        assert candidate is not None
+        owner_conn.execute(
+            "INSERT INTO decisions (candidate_id, case_id, match_run_id, reviewer_id, verdict, "
+            "reason, algorithm, score, band, explanation) VALUES "
+            "(%s, %s, %s, %s, 'unsure', 'check', 'x', 0, 'x', '{}')",
+            (candidate[0], case["id"], run[0], agency.caseworker_id),
+        )
+
+    def seen(agency_id: UUID, role: str) -> tuple[Any, ...] | None:
+        with psycopg.connect(servers.app_url) as conn, conn.transaction():
+            set_context(conn, Principal(user_id=UUID(int=2), agency_id=agency_id, role=role))
+            return conn.execute(
+                "SELECT count(*), string_agg(explanation::text, '') FROM decisions "
+                "WHERE candidate_id = %s",
+                (candidate[0],),
+            ).fetchone()
+
+    assert seen(other_agency.id, "auditor") == (0, None)
+    own = seen(agency.id, "auditor")
+    assert own is not None and own[0] == 1 and "Amina Yusuf" in own[1]
+    assert seen(other_agency.id, "oversight") == own
+    assert seen(other_agency.id, "caseworker") == (0, None)
