@@ -312,7 +312,28 @@ def tokenize(text: str) -> list[str]:
         if len(tok) > 3 and tok.startswith("ال") and script_of_char(tok[0]) == "arabic":
             out.append("ال")
             tok = tok[2:]
+        if "\u1000" <= tok[0] <= "\u109f":
+            out.extend(_myanmar_syllables(tok))
+            continue
         out.append(tok)
+    return out
+
+
+def _myanmar_syllables(tok: str) -> list[str]:
+    """A Burmese name is written without spaces and romanised a syllable a part
+    (အောင်ဆန်း Aung San): a consonant or vowel letter opens a syllable unless an asat
+    or a stacking mark closes it onto the previous one."""
+    out: list[str] = []
+    for k, ch in enumerate(tok):
+        opens = "\u1000" <= ch <= "\u102a" and ch != "\u1022"
+        if opens and k + 1 < len(tok) and tok[k + 1] in "\u103a\u1039":
+            opens = False
+        if opens and k > 0 and tok[k - 1] == "\u1039":
+            opens = False
+        if opens or not out:
+            out.append(ch)
+        else:
+            out[-1] += ch
     return out
 
 

@@ -375,10 +375,37 @@ def _thai_myanmar(token: str, script: str) -> list[Spelling]:
         if voweled != raw:
             out.insert(0, (voweled, "Thai→English (inherent o, final ai)", 0.3))
     else:
-        simple = re.sub(r"aa+", "a", raw).replace("aung", "aung").replace("nn", "n")
-        if simple != raw:
-            out.insert(0, (simple, "Myanmar→English (doubled letters single)", 0.3))
+        english = _myanmar_english(token, raw)
+        out.insert(0, (english, "Myanmar→English (Burmese name spelling)", 0.2))
+        if english.startswith("ht"):
+            out.insert(1, (english[1:], "Myanmar→English, ht as t", 0.4))
     return out
+
+
+_MYANMAR_FIXES = (
+    (re.compile(r"aa"), "a"),
+    (re.compile(r"aine$"), "aing"),
+    (re.compile(r"nn"), "n"),
+    (re.compile(r"^hc"), "s"),
+    (re.compile(r"c"), "s"),
+    (re.compile(r"^lh"), "hl"),
+    (re.compile(r"^hk"), "kh"),
+    (re.compile(r"^hp"), "ph"),
+    (re.compile(r"wan$"), "un"),
+    (re.compile(r"wn$"), "unt"),
+    (re.compile(r"ain$"), "in"),
+)
+
+
+def _myanmar_english(token: str, raw: str) -> str:
+    """ICU's reading of one Burmese syllable as names are spelt in English: သ th,
+    စ s, ကြ ky, -င် -in (Min, Khin, Win), -ွန်း -un (Tun), ..."""
+    english = raw
+    for pattern, repl in _MYANMAR_FIXES:
+        english = pattern.sub(repl, english)
+    if token[:1] == "\u101e" and english.startswith("s"):
+        english = "th" + english[1:]
+    return english
 
 
 # ------------------------------------------------------------------ Sinhala, Khmer
