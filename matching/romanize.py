@@ -336,6 +336,14 @@ def _indic(token: str, script: str) -> list[Spelling]:
     if medial != deleted:
         out.append((medial, f"{name}→English, schwas dropped", 0.3))
     out.append((full, f"{name}→ISO 15919 (ICU)", 0.4))
+    final = token + _VIRAMA[script] if out and out[0][2] == 0.1 else token
+    iso = unicodedata.normalize("NFC", _icu(_ICU_SPEC[script], final))
+    if "ī" in iso or "ū" in iso:  # Gurpreet, Poonam: long vowels written double
+        doubled = _english(iso.replace("ī", "ee").replace("ū", "oo"))
+        out.append((doubled, f"{name}→English, long ī/ū as ee/oo", 0.3))
+        medial = _SCHWA_RE.sub("", doubled)
+        if medial != doubled:
+            out.append((medial, f"{name}→English, long ī/ū as ee/oo, schwas dropped", 0.35))
     if script == "bengali":  # Bengali a is often written o (Hossain / Hosen)
         out.extend((s.replace("a", "o"), f"{name}→English, a as o", 0.6) for s, _, _ in out[:1])
     return out

@@ -29,12 +29,15 @@ GOLDEN = [
     ("devanagari", "राम शर्मा", "Ram Sharma", "Giorgi Beridze"),
     ("devanagari", "प्रकाश", "Prakash", "Mehari"),
     ("bengali", "রহিম", "Rahim", "Giorgi"),
+    ("devanagari", "दीपक", "Deepak", "Khachatryan"),
     ("gurmukhi", "ਸਿੰਘ", "Singh", "Tesfay"),
+    ("gurmukhi", "ਗੁਰਪ੍ਰੀਤ ਸਿੰਘ", "Gurpreet Singh", "Giorgi Beridze"),
     ("tamil", "முருகன்", "Murugan", "Javakhishvili"),
     ("tamil", "செல்வம்", "Selvam", "Haile"),
     ("sinhala", "පෙරේරා", "Perera", "Tesfay"),
     ("thai", "สมชาย", "Somchai", "Giorgi"),
     ("myanmar", "အောင်ဆန်း", "Aung San", "Mehari"),
+    ("myanmar", "မင်းအောင်လှိုင်", "Min Aung Hlaing", "Tesfay Haile"),
     ("khmer", "សុខ", "Sok", "Perera"),
 ]
 
@@ -79,6 +82,12 @@ def test_native_and_latin_share_a_key(script: str, native: str, latin: str, othe
     assert "nt:" + tokenize(native)[0] in native_keys  # an exact copy is found
     stored = search_keys(build_profile({"names": [native], "birth_date": "1990"}))
     assert stored & search_keys(build_profile({"names": [latin], "birth_date": "1990"}))
+
+
+def test_hindi_schwa_is_dropped() -> None:
+    assert _level("राम", "Ram") == "transliteration"
+    detail = compare_names(build_name_set(["राम"]), build_name_set(["Ram"])).detail
+    assert "final schwa dropped" in detail
 
 
 def test_different_native_names_of_one_script_differ() -> None:
