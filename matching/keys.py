@@ -2,7 +2,8 @@
 
 Four families, kept small (a few dozen per stored profile):
 
-* name keys from :func:`matching.names.name_keys` (``tr:``, ``sk:``, ``ph:``);
+* name keys from :func:`matching.names.name_keys` (``tr:``, ``sk:``, ``ph:``, and
+  ``nt:`` for a native-script part as written);
 * ``doc:<number>`` for each document number, normalised and with OCR-confusable
   letters folded to digits, so ``E1234S678`` and ``E12345678`` share a key;
 * ``by:<year>`` for the year of birth; for an age-assessment range, every year it
@@ -41,7 +42,7 @@ from matching.profile import Profile
 __all__ = ["KEYS_VERSION", "MAX_RANGE_YEARS", "query_keys", "search_keys"]
 
 #: The key scheme's version: stored keys of another version must be rebuilt.
-KEYS_VERSION = "keys-3"
+KEYS_VERSION = "keys-4"
 
 #: The most birth-year keys a range gives (the years nearest its middle).
 MAX_RANGE_YEARS = 7

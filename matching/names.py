@@ -96,6 +96,7 @@ __all__ = [
     "judge_names",
     "name_keys",
     "name_rarity",
+    "unread_said",
 ]
 
 #: Levels of the name feature, best first.
@@ -182,6 +183,9 @@ class _Reading:
     kind: str
     exact_key: tuple[str, ...]  # sorted normalised tokens
     note: str  # how this reading was obtained
+    #: name parts in a script the matcher cannot read: kept for exact agreement and
+    #: keys, and named in the explanation, never dropped without a word
+    unread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,18 +273,23 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
     exact_key = tuple(sorted(parts_tokens))
     base: list[_Part] = []
     split_variants: list[tuple[int, list[_Part], str]] = []
+    unread: list[str] = []
     for idx, tok in enumerate(parts_tokens):
         script = detect_script(tok)
         if script in ("latin", "other"):
             part = _latin_part(tok, role_of(tok))
             if part is not None:
                 base.append(part)
+            elif any(ch.isalpha() for ch in tok):
+                unread.append(tok)
             continue
         rends = token_renderings(tok)
         whole = [r for r in rends if " " not in r.latin]
         part = _native_part(tok, whole or rends, role_of(tok))
         if part is not None:
             base.append(part)
+        else:
+            unread.append(tok)
         for r in rends:
             if " " in r.latin and r.label.startswith("Han→pinyin"):
                 fam, _, giv = r.latin.partition(" ")
@@ -288,9 +297,9 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
                 giv_part = _Part(tok, (giv,), (r.cost,), (r.label,), "given", True, _bits(giv))
                 split_variants.append((idx, [fam_part, giv_part], f"{r.latin} ({r.label})"))
                 break
-    if not base:
+    if not base and not unread:
         return []
-    readings = [_Reading(text, tuple(base), particles, kind, exact_key, "")]
+    readings = [_Reading(text, tuple(base), particles, kind, exact_key, "", tuple(unread))]
     # "Siu Ming" / "Xiao-Ming": a given name written as separate syllables
     if len(base) == 3 and all(not p.native and len(p.forms[0]) <= 5 for p in base):
         combos: dict[str, float] = {}
@@ -306,11 +315,15 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
             False,
             _bits(base[1].forms[0] + base[2].forms[0]),
         )
-        readings.append(_Reading(text, (base[0], merged), particles, kind, exact_key, ""))
+        readings.append(
+            _Reading(text, (base[0], merged), particles, kind, exact_key, "", tuple(unread))
+        )
     for idx, pieces, note in split_variants[:1]:
         if idx < len(base):
             parts = [*base[:idx], *pieces, *base[idx + 1 :]]
-            readings.append(_Reading(text, tuple(parts), particles, kind, exact_key, note))
+            readings.append(
+                _Reading(text, tuple(parts), particles, kind, exact_key, note, tuple(unread))
+            )
     return [
         _Reading(
             r.original,
@@ -319,6 +332,7 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
             r.kind,
             r.exact_key,
             r.note,
+            r.unread,
         )
         for r in readings
     ]
@@ -797,10 +811,34 @@ def judge_names(
     detail = (
         _describe(level, q, c, matched, len(q.parts), len(c.parts)) if matched else "No part agrees"
     )
+    level, detail = unread_said(level, detail, q, c)
     return (
         (level, q.original, c.original, detail, similarity),
-        bits if level != "weak" and level != "different" else 0.0,
+        bits if level not in ("weak", "different", "missing") else 0.0,
     )
+
+
+def unread_said(level: str, detail: str, q: _Reading, c: _Reading) -> tuple[str, str]:
+    """The level and explanation once the parts neither side could read are named:
+    a name with nothing readable against another compares as ``missing``, not
+    ``different``; agreement of the read parts is not ``exact`` when the unread parts
+    differ; each unread part is said in the explanation.
+
+    >>> compare_names(build_name_set(["Ꭰ"]), build_name_set(["Ali"])).detail
+    "No readable name part on one side; part 'Ꭰ' in an unsupported script was not compared"
+    >>> compare_names(build_name_set(["Ali Ꭰ"]), build_name_set(["Ali"])).level
+    'strong'
+    """
+    if not q.unread and not c.unread:
+        return level, detail
+    if level == "different" and (not q.parts or not c.parts):
+        level, detail = "missing", "No readable name part on one side"
+    elif level == "exact" and sorted(q.unread) != sorted(c.unread):
+        level = "strong"  # the parts read agree, but a part not read is not the same
+    notes = [
+        f"part '{t}' in an unsupported script was not compared" for t in (*q.unread, *c.unread)
+    ]
+    return level, "; ".join([detail, *dict.fromkeys(notes)])
 
 
 def compare_names_with_rarity(query: NameSet, candidate: NameSet) -> tuple[Comparison, float]:
@@ -855,7 +893,9 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     * ``tr:<form>`` a Latin form (the best three readings of a native part), for
       equality and pg_trgm similarity;
     * ``sk:<skeleton>`` its consonant skeleton (vowels and doubling dropped);
-    * ``ph:<metaphone>`` its phonetic code.
+    * ``ph:<metaphone>`` its phonetic code;
+    * ``nt:<token>`` a native-script part as written (normalised), and a part in a
+      script the matcher cannot read: an exact copy always shares a key.
 
     Skeleton and phonetic keys come from the best ``per_part`` readings of a native
     part; they collapse the spelling variants, so a person has tens of keys. A Latin
@@ -873,6 +913,9 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
                 _add_form_keys(keys, form, trigram=rank < 3)
             if part.folded:
                 _add_form_keys(keys, part.folded, trigram=True)
+            if part.native:
+                keys.add("nt:" + part.text)
+        keys.update("nt:" + tok for tok in reading.unread)
     return frozenset(keys)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 __all__ = [
     "GERESH",
     "PARTICLES",
+    "RULE_SCRIPTS",
     "TITLES",
     "ascii_fold",
     "ascii_letters",
@@ -174,9 +175,43 @@ def normalize_text(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+#: Scripts read by rule (``matching.romanize``), by code-point range; a vowel sign or
+#: other mark inside a range belongs to its script too.
+_RANGE_SCRIPTS: tuple[tuple[int, int, str], ...] = (
+    (0x0530, 0x058F, "armenian"),
+    (0xFB13, 0xFB17, "armenian"),
+    (0x0900, 0x097F, "devanagari"),
+    (0xA8E0, 0xA8FF, "devanagari"),
+    (0x0980, 0x09FF, "bengali"),
+    (0x0A00, 0x0A7F, "gurmukhi"),
+    (0x0B80, 0x0BFF, "tamil"),
+    (0x0D80, 0x0DFF, "sinhala"),
+    (0x0E00, 0x0E7F, "thai"),
+    (0x1000, 0x109F, "myanmar"),
+    (0xA9E0, 0xA9FF, "myanmar"),
+    (0xAA60, 0xAA7F, "myanmar"),
+    (0x10A0, 0x10FF, "georgian"),
+    (0x1C90, 0x1CBF, "georgian"),
+    (0x2D00, 0x2D2F, "georgian"),
+    (0x1200, 0x139F, "ethiopic"),
+    (0x2D80, 0x2DDF, "ethiopic"),
+    (0xAB00, 0xAB2F, "ethiopic"),
+    (0x1780, 0x17FF, "khmer"),
+    (0x19E0, 0x19FF, "khmer"),
+)
+
+#: Every script :func:`script_of_char` names besides ``latin``, ``digit`` and ``other``.
+RULE_SCRIPTS: frozenset[str] = frozenset(s for _, _, s in _RANGE_SCRIPTS)
+
+
 def script_of_char(ch: str) -> str:
     """The script of one character: latin, cyrillic, arabic, hebrew, han, kana, hangul,
-    greek, digit or other."""
+    greek, armenian, devanagari, bengali, gurmukhi, tamil, sinhala, thai, myanmar,
+    georgian, ethiopic, khmer, digit or other.
+
+    >>> script_of_char("ተ"), script_of_char("ი"), script_of_char("ा")
+    ('ethiopic', 'georgian', 'devanagari')
+    """
     cp = ord(ch)
     if cp < 0x80:
         if ch.isalpha():
@@ -206,6 +241,12 @@ def script_of_char(ch: str) -> str:
         return "han"
     if 0x20000 <= cp <= 0x3134F:
         return "han"
+    if 0x0530 <= cp <= 0x2DDF or 0xA8E0 <= cp <= 0xAB2F or 0xFB13 <= cp <= 0xFB17:
+        for lo, hi, name in _RANGE_SCRIPTS:
+            if lo <= cp <= hi:
+                if ch.isdigit():
+                    return "digit"
+                return name if ch.isalpha() or unicodedata.category(ch)[0] == "M" else "other"
     if ch.isalpha():
         return "latin" if unicodedata.name(ch, "").startswith("LATIN") else "other"
     return "other"
@@ -247,7 +288,8 @@ def attach_geresh(text: str) -> str:
 
 
 def _keep(ch: str) -> bool:
-    return ch.isalnum() or ch == GERESH or unicodedata.category(ch) == "Mn"
+    # Mc: the spacing vowel signs of Indic, Sinhala, Myanmar and Khmer are part of a name
+    return ch.isalnum() or ch == GERESH or unicodedata.category(ch) in ("Mn", "Mc")
 
 
 def tokenize(text: str) -> list[str]:
@@ -270,7 +312,28 @@ def tokenize(text: str) -> list[str]:
         if len(tok) > 3 and tok.startswith("ال") and script_of_char(tok[0]) == "arabic":
             out.append("ال")
             tok = tok[2:]
+        if "\u1000" <= tok[0] <= "\u109f":
+            out.extend(_myanmar_syllables(tok))
+            continue
         out.append(tok)
+    return out
+
+
+def _myanmar_syllables(tok: str) -> list[str]:
+    """A Burmese name is written without spaces and romanised a syllable a part
+    (အောင်ဆန်း Aung San): a consonant or vowel letter opens a syllable unless an asat
+    or a stacking mark closes it onto the previous one."""
+    out: list[str] = []
+    for k, ch in enumerate(tok):
+        opens = "\u1000" <= ch <= "\u102a" and ch != "\u1022"
+        if opens and k + 1 < len(tok) and tok[k + 1] in "\u103a\u1039":
+            opens = False
+        if opens and k > 0 and tok[k - 1] == "\u1039":
+            opens = False
+        if opens or not out:
+            out.append(ch)
+        else:
+            out[-1] += ch
     return out
 
 

@@ -48,6 +48,7 @@ from typing import Any, TypedDict
 
 from matching.normalize import (
     GERESH,
+    RULE_SCRIPTS,
     ascii_fold,
     attach_geresh,
     detect_script,
@@ -56,6 +57,7 @@ from matching.normalize import (
     skeleton,
     tokenize,
 )
+from matching.romanize import has_persian_letters, persian_renderings, rule_renderings
 
 __all__ = [
     "SCRIPT_MODELS",
@@ -631,6 +633,16 @@ def _token_renderings(token: str) -> tuple[Rendering, ...]:
         rules.append(Rendering(_icu_ascii(norm), "kana→Hepburn (ICU)", 0.5))
     elif script == "hangul":
         rules.append(Rendering(_icu_ascii(norm), "hangul→Revised Romanisation (ICU)", 0.5))
+    elif script in RULE_SCRIPTS:
+        rules.extend(
+            Rendering(latin, label, cost) for latin, label, cost in rule_renderings(norm, script)
+        )
+    elif script == "arabic" and has_persian_letters(norm):
+        # Persian, Dari, Pashto and Urdu letters read as themselves, beside the Arabic model
+        rules.extend(
+            Rendering(latin, label, cost) for latin, label, cost in persian_renderings(norm)
+        )
+        rules.append(Rendering(_icu_ascii(norm), "ICU Any-Latin", 0.8))
     else:
         rules.append(Rendering(_icu_ascii(norm), "ICU Any-Latin", 0.8))
     learned = learned_renderings(norm)

@@ -16,7 +16,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
-from matching.names import LEVELS, NameSet, _Part, _Reading
+from matching.names import LEVELS, NameSet, _Part, _Reading, unread_said
 from matching.translit import (
     SOUND_FOLD_COST,
     channel_pmi,
@@ -285,7 +285,8 @@ def reference_compare(query: NameSet, candidate: NameSet) -> tuple[Comparison, f
         )
     m = _best(query, candidate)
     assert m is not None
+    level, detail = unread_said(m.level, m.detail(), m.q, m.c)
     return (
-        Comparison("name", m.level, m.q.original, m.c.original, m.detail(), m.similarity),
-        m.bits if m.level not in ("weak", "different") else 0.0,
+        Comparison("name", level, m.q.original, m.c.original, detail, m.similarity),
+        m.bits if level not in ("weak", "different", "missing") else 0.0,
     )

@@ -290,7 +290,7 @@ def test_a_latin_name_is_also_found_by_its_sounds(native: str, latin: str, sound
 def test_keys_are_prefixed_and_few() -> None:
     keys = name_keys(build_name_set(["王小明", "Wong Siu Ming", "Wang Xiaoming"]))
     assert keys
-    assert all(k.split(":", 1)[0] in {"tr", "sk", "s3", "ph"} for k in keys)
+    assert all(k.split(":", 1)[0] in {"tr", "sk", "s3", "ph", "nt"} for k in keys)
     assert len(keys) <= 100
 
 
