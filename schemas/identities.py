@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, StringConstraints
@@ -47,7 +47,27 @@ class BulkRejection(BaseModel):
 
 
 class BulkResult(BaseModel):
+    #: poll ``GET /v1/imports/{import_id}`` to learn when the records are searchable
+    import_id: UUID
     created: int
     updated: int
     unchanged: int
     rejected: list[BulkRejection]
+
+
+class ImportRead(BaseModel):
+    """A bulk import and how far its records are indexed. ``state`` is ``indexing``
+    while some record it created or changed has no current profile (not yet findable
+    by matching), ``searchable`` once all have; ``searchable_at`` is when that first
+    happened. ``indexed`` counts the created and updated records indexed now."""
+
+    id: UUID
+    state: Literal["indexing", "searchable"]
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    indexed: int
+    created_at: datetime
+    searchable_at: datetime | None

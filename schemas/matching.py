@@ -73,6 +73,9 @@ class MatchRunRead(BaseModel):
     candidate_count: int | None
     timings: dict[str, Any]
     error: str | None
+    #: records of the searched galleries still waiting to be indexed when the run ran:
+    #: the run could not find them (null until the run is done)
+    pending_index: int | None = None
     candidates: list[CandidateRead]
 
 
@@ -123,6 +126,9 @@ class PartnerCandidate(BaseModel):
 class PartnerAnswer(BaseModel):
     algorithm: str
     gallery_version: int
+    #: records of the searched galleries still waiting to be indexed: this answer
+    #: could not find them; 0 when every imported record is searchable
+    pending_index: int
     candidates: list[PartnerCandidate]
 
 

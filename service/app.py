@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases.router,
         evidence.router,
         identities.router,
+        identities.imports_router,
         matching.router,
         partner.router,
         desk_router,

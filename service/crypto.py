@@ -51,13 +51,28 @@ class KeyRing:
 
     @classmethod
     def from_file(cls, path: Path) -> KeyRing:
-        """The key ring in ``path``, created with one fresh key (mode 0600) if missing."""
+        """The key ring in ``path``, created with one fresh key (mode 0600) if missing.
+
+        The key is written whole to a file of its own and then linked into place, so
+        processes sharing ``path`` (the api and workers on one volume) that start at
+        once agree on one key and none reads a half-written file."""
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             key_id = f"k{secrets.token_hex(4)}"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(f"{key_id}:{base64.b64encode(AESGCM.generate_key(256)).decode()}\n")
+            draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(
+                        f"{key_id}:{base64.b64encode(AESGCM.generate_key(256)).decode()}\n"
+                    )
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.link(draft, path)
+            except FileExistsError:
+                pass  # another process created it first: use that key
+            finally:
+                draft.unlink(missing_ok=True)
         return cls.parse(path.read_text().strip())
 
     def seal(self, plaintext: bytes, *, associated: bytes) -> Sealed:

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 
 from service import audit
 from service.db import Conn, Principal, set_context
-from service.pipeline import index_identities, run_match
+from service.pipeline import case_person, index_identities, index_subject, run_match
 from service.repositories import pipeline as repo
 from service.settings import get_settings
 
@@ -81,9 +81,11 @@ def process(pool: ConnectionPool[Conn], job_id: int) -> Outcome:
 
 def _work(conn: Conn, principal: Principal, job: repo.Job) -> str:
     if job.kind == "index_subjects":
-        ids = [UUID(i) for i in job.payload["ids"]]
+        ids = [UUID(i) for i in job.payload.get("ids", [])]
         changed = index_identities(conn, ids)
-        return f"indexed {len(ids)} records, {changed} changed"
+        cases = [UUID(i) for i in job.payload.get("cases", [])]
+        changed += sum(_index_case(conn, case_id) for case_id in cases)
+        return f"indexed {len(ids)} records and {len(cases)} cases, {changed} changed"
     if job.kind == "match_case":
         run = repo.get_run(conn, UUID(job.payload["run_id"]), lock=True)
         if run is None:
@@ -101,6 +103,21 @@ def _work(conn: Conn, principal: Principal, job: repo.Job) -> str:
         )
         return f"{count} candidates"
     raise ValueError(f"unknown job kind {job.kind}")
+
+
+def _index_case(conn: Conn, case_id: UUID) -> bool:
+    """Rebuild a case's profile from its current evidence (a no-op when unchanged)."""
+    case = repo.lock_case(conn, case_id)
+    if case is None:
+        return False
+    return index_subject(
+        conn,
+        subject_id=case.id,
+        subject_kind="case",
+        agency_id=case.agency_id,
+        ref=case.reference,
+        person=case_person(conn, case),
+    )
 
 
 def _failed(pool: ConnectionPool[Conn], job_id: int, error: str) -> Outcome:

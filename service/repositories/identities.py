@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -73,3 +76,85 @@ def upsert_many(
         (created_by,),
     ).fetchall()
     return [row[0] for row in written], sum(1 for row in written if row[1])
+
+
+# Imports ----------------------------------------------------------------------------------
+
+
+def insert_import(
+    conn: Conn,
+    *,
+    created_by: UUID,
+    received: int,
+    created: int,
+    updated: int,
+    unchanged: int,
+    rejected: int,
+    written: Sequence[UUID],
+) -> UUID:
+    """Record one bulk import and the records it created or changed; its id."""
+    row = conn.execute(
+        "INSERT INTO imports (created_by, received, created, updated, unchanged, rejected, "
+        "searchable_at) VALUES (%s, %s, %s, %s, %s, %s, "
+        "CASE WHEN %s THEN now() END) RETURNING id",
+        (created_by, received, created, updated, unchanged, rejected, not written),
+    ).fetchone()
+    assert row is not None
+    import_id: UUID = row[0]
+    if written:
+        conn.execute(
+            "INSERT INTO import_records (import_id, identity_id) SELECT %s, unnest(%s::uuid[])",
+            (import_id, list(written)),
+        )
+    return import_id
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStatus:
+    id: UUID
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    created_at: datetime
+    searchable_at: datetime | None
+    indexed: int
+
+
+def import_status(conn: Conn, import_id: UUID, profile_version: str) -> ImportStatus | None:
+    """An import of this agency and how many of its records are indexed now: their
+    profile holds the record's current person at ``profile_version``. The first time
+    all are, ``searchable_at`` is set to when the last of them was indexed."""
+    with conn.cursor(row_factory=class_row(ImportStatus)) as cur:
+        cur.execute(
+            """SELECT m.id, m.received, m.created, m.updated, m.unchanged, m.rejected,
+                      m.created_at, m.searchable_at, coalesce(c.indexed, 0)::int AS indexed
+               FROM imports m
+               LEFT JOIN LATERAL (
+                   SELECT count(*) AS indexed
+                   FROM import_records r
+                   JOIN identities i ON i.id = r.identity_id
+                   JOIN match_profiles p ON p.subject_id = r.identity_id
+                   WHERE r.import_id = m.id AND p.algorithm = %s AND p.person = i.person
+               ) AS c ON true
+               WHERE m.id = %s""",
+            (profile_version, import_id),
+        )
+        status = cur.fetchone()
+    if status is None or status.searchable_at is not None:
+        return status
+    if status.indexed < status.created + status.updated:
+        return status
+    row = conn.execute(
+        """UPDATE imports SET searchable_at = greatest(
+               created_at,
+               (SELECT max(p.updated_at) FROM import_records r
+                JOIN match_profiles p ON p.subject_id = r.identity_id
+                WHERE r.import_id = imports.id))
+           WHERE id = %s AND searchable_at IS NULL RETURNING searchable_at""",
+        (import_id,),
+    ).fetchone()
+    if row is None:
+        return import_status(conn, import_id, profile_version)
+    return dataclasses.replace(status, searchable_at=row[0])

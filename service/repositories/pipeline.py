@@ -295,6 +295,14 @@ def load_profiles(conn: Conn, subject_ids: Sequence[UUID]) -> list[StoredProfile
         return cur.fetchall()
 
 
+def pending_index(conn: Conn) -> int:
+    """How many records of the galleries this agency may reach still wait to be
+    indexed (the ids of index jobs not done yet): a search does not find them yet."""
+    row = conn.execute("SELECT tessera_pending_index()").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def gallery_version(conn: Conn) -> int:
     """The newest profile version among the galleries this agency may reach.
 
@@ -397,11 +405,13 @@ class Run:
     candidate_count: int | None
     timings: dict[str, Any]
     error: str | None
+    pending_index: int | None
 
 
 _RUN_COLUMNS = (
     "id, agency_id, case_id, state, algorithm, evidence_hash, gallery_version, requested_by, "
-    "created_at, started_at, finished_at, attempts, candidate_count, timings, error"
+    "created_at, started_at, finished_at, attempts, candidate_count, timings, error, "
+    "pending_index"
 )
 
 
@@ -462,7 +472,8 @@ def finish_run(
 ) -> None:
     conn.execute(
         "UPDATE match_runs SET state = 'done', finished_at = now(), gallery_version = %s, "
-        "candidate_count = %s, timings = %s WHERE id = %s",
+        "candidate_count = %s, timings = %s, pending_index = tessera_pending_index() "
+        "WHERE id = %s",
         (gallery, count, json.dumps(timings), run_id),
     )
 

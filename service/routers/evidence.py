@@ -24,6 +24,7 @@ from service import faces
 from service.deps import Caseworker, Context
 from service.errors import Conflict, InvalidInput, NotFound
 from service.repositories import evidence as repo
+from service.repositories.pipeline import enqueue
 from service.routers.cases import case_not_found
 
 router = APIRouter(prefix="/v1/cases", tags=["evidence"])
@@ -50,6 +51,12 @@ def _check_supersedes(
         )
 
 
+def _reindex_case(ctx: Context, case_id: UUID) -> None:
+    """Every evidence change may change what the case is matched on: its profile is
+    rebuilt through the outbox, in this request's transaction (a no-op if unchanged)."""
+    enqueue(ctx.conn, ctx.principal.agency_id, "index_subjects", {"cases": [str(case_id)]})
+
+
 def _add(
     ctx: Context,
     case_id: UUID,
@@ -69,6 +76,7 @@ def _add(
         supersedes=supersedes,
         created_by=ctx.principal.user_id,
     )
+    _reindex_case(ctx, case_id)
     ctx.audit(
         f"evidence.{kind}.add",
         object_type="evidence",
@@ -220,6 +228,7 @@ def erase_evidence(case_id: UUID, evidence_id: UUID, ctx: Caseworker) -> Evidenc
     removed = faces.erase(ctx.conn, evidence_id) if kind == "face_image" else []
     removed.append("data")
     when = repo.mark_erased(ctx.conn, evidence_id, {"status": "erased"})
+    _reindex_case(ctx, case_id)
     ctx.audit(
         f"evidence.{kind}.erase",
         object_type="evidence",

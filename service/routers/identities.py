@@ -10,10 +10,17 @@ from uuid import UUID
 from fastapi import APIRouter, Body, status
 from pydantic import ValidationError
 
-from schemas.identities import BulkRejection, BulkResult, IdentityCreate, IdentityRead
+from schemas.identities import (
+    BulkRejection,
+    BulkResult,
+    IdentityCreate,
+    IdentityRead,
+    ImportRead,
+)
 from service.deps import Caseworker, Context
 from service.errors import Conflict, NotFound, error_location, validation_code
 from service.middleware import check_json_strings
+from service.pipeline import PROFILE_VERSION
 from service.repositories import identities as repo
 from service.repositories.pipeline import enqueue
 
@@ -128,7 +135,18 @@ def bulk_import(
             rows.append(parsed)
     written, created = repo.upsert_many(ctx.conn, rows, ctx.principal.user_id)
     _index_later(ctx, written)
+    import_id = repo.insert_import(
+        ctx.conn,
+        created_by=ctx.principal.user_id,
+        received=len(rows) + len(rejected),
+        created=created,
+        updated=len(written) - created,
+        unchanged=len(rows) - len(written),
+        rejected=len(rejected),
+        written=written,
+    )
     result = BulkResult(
+        import_id=import_id,
         created=created,
         updated=len(written) - created,
         unchanged=len(rows) - len(written),
@@ -136,7 +154,8 @@ def bulk_import(
     )
     ctx.audit(
         "identity.bulk_import",
-        object_type="identity",
+        object_type="import",
+        object_id=import_id,
         details={
             "created": result.created,
             "updated": result.updated,
@@ -145,3 +164,29 @@ def bulk_import(
         },
     )
     return result
+
+
+imports_router = APIRouter(prefix="/v1/imports", tags=["identities"])
+
+
+@imports_router.get("/{import_id}")
+def get_import(import_id: UUID, ctx: Caseworker) -> ImportRead:
+    """How far a bulk import of your agency is indexed: poll until ``state`` is
+    ``searchable`` (``indexed`` equals ``created + updated``); from then on every record
+    it created or changed is found by matching."""
+    found = repo.import_status(ctx.conn, import_id, PROFILE_VERSION)
+    if found is None:
+        raise NotFound("No import has that id.", code="import_not_found")
+    written = found.created + found.updated
+    return ImportRead(
+        id=found.id,
+        state="searchable" if found.indexed >= written else "indexing",
+        received=found.received,
+        created=found.created,
+        updated=found.updated,
+        unchanged=found.unchanged,
+        rejected=found.rejected,
+        indexed=found.indexed,
+        created_at=found.created_at,
+        searchable_at=found.searchable_at,
+    )

@@ -132,6 +132,7 @@ def get_match_run(run_id: UUID, ctx: Caseworker) -> MatchRunRead:
         candidate_count=run.candidate_count,
         timings=run.timings,
         error=run.error,
+        pending_index=run.pending_index,
         candidates=_candidates(ctx, rows),
     )
 

@@ -59,5 +59,8 @@ def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
         },
     )
     return PartnerAnswer(
-        algorithm=ALGORITHM, gallery_version=repo.gallery_version(ctx.conn), candidates=candidates
+        algorithm=ALGORITHM,
+        gallery_version=repo.gallery_version(ctx.conn),
+        pending_index=repo.pending_index(ctx.conn),
+        candidates=candidates,
     )

@@ -54,3 +54,19 @@ def test_the_key_file_is_created_once_and_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     sealed = first.seal(b"x", associated=b"a")
     assert again.open(sealed, associated=b"a") == b"x"
+
+
+def test_processes_starting_at_once_share_one_key_file(tmp_path: Path) -> None:
+    """The api and workers on one volume: many creators at once, one key, no drafts."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = tmp_path / "evidence-keys"
+    with ProcessPoolExecutor(4) as pool:
+        currents = set(pool.map(_current_of, [path] * 8))
+    assert len(currents) == 1
+    assert os.listdir(tmp_path) == ["evidence-keys"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def _current_of(path: Path) -> str:
+    return KeyRing.from_file(path).current

@@ -1,0 +1,82 @@
+"""Answers say how many searched records are not yet indexed (issue 20).
+
+No worker runs in this module, so the index jobs of an import stay queued."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from tests.conftest import AgencyUsers, auth, open_case
+from tests.desk.helpers import desk_client, sign_in
+
+PERSON = {"names": ["Ilse Brandauer"], "birth_date": "1971-02-03", "sex": "F"}
+
+
+def _import(client: TestClient, agency: AgencyUsers, count: int) -> str:
+    lines = [json.dumps({**PERSON, "external_id": f"PEND-{n}"}) for n in range(count)]
+    response = client.post(
+        "/v1/identities/bulk",
+        content="\n".join(lines).encode(),
+        headers={**auth(agency.caseworker), "Content-Type": "application/x-ndjson"},
+    )
+    assert response.status_code == 200, response.text
+    import_id: str = response.json()["import_id"]
+    return import_id
+
+
+def _pending(client: TestClient, agency: AgencyUsers) -> int:
+    response = client.post("/v1/match", json={"person": PERSON}, headers=auth(agency.partner))
+    assert response.status_code == 200, response.text
+    pending: int = response.json()["pending_index"]
+    return pending
+
+
+def test_a_query_says_how_many_records_wait_and_the_import_is_indexing(
+    client: TestClient, agency: AgencyUsers, other_agency: AgencyUsers
+) -> None:
+    assert _pending(client, agency) == 0
+    import_id = _import(client, agency, 3)
+    assert _pending(client, agency) == 3
+    assert _pending(client, other_agency) == 0  # only the galleries it searches count
+    status = client.get(f"/v1/imports/{import_id}", headers=auth(agency.caseworker)).json()
+    assert (status["state"], status["indexed"], status["searchable_at"]) == ("indexing", 0, None)
+
+
+def test_an_empty_import_is_searchable_at_once(client: TestClient, agency: AgencyUsers) -> None:
+    response = client.post(
+        "/v1/identities/bulk",
+        content=b"{broken\n",
+        headers={**auth(agency.caseworker), "Content-Type": "application/x-ndjson"},
+    )
+    status = client.get(
+        f"/v1/imports/{response.json()['import_id']}", headers=auth(agency.caseworker)
+    ).json()
+    assert status["state"] == "searchable" and status["searchable_at"] is not None
+    assert (status["received"], status["rejected"], status["indexed"]) == (1, 1, 0)
+
+
+def test_the_desk_shows_a_run_that_could_not_search_everything(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    case = open_case(client, agency.caseworker, "PEND-CASE", PERSON)
+    run = client.post(f"/v1/cases/{case['id']}/match", headers=auth(agency.caseworker))
+    assert run.status_code == 202, run.text
+    run_id = run.json()["match_run_id"]
+    body = client.get(f"/v1/match-runs/{run_id}", headers=auth(agency.caseworker)).json()
+    assert body["pending_index"] is None  # not run yet
+    # as a worker would leave a run that ran while 7 records waited to be indexed
+    owner_conn.execute(
+        "UPDATE match_runs SET state = 'done', finished_at = now(), candidate_count = 0, "
+        "pending_index = 7 WHERE id = %s",
+        (run_id,),
+    )
+    body = client.get(f"/v1/match-runs/{run_id}", headers=auth(agency.caseworker)).json()
+    assert body["pending_index"] == 7
+    desk = desk_client(client)
+    sign_in(desk, agency.caseworker)
+    page = desk.get(f"/desk/cases/{case['id']}").text
+    assert "7 records were still waiting to be indexed" in page
