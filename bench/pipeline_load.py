@@ -49,6 +49,57 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def partner_setup(
+    stack: Any, client: Any, admin: dict[str, str], office: dict[str, Any]
+) -> tuple[dict[str, str], UUID, dict[str, str]]:
+    """A consulate under a sharing agreement with ``office``; a caseworker of the
+    office and a partner user of the consulate: (caseworker headers, caseworker id,
+    partner headers)."""
+    consulate = stack.agency(client, admin, "Bench consulate")
+    client.post(
+        "/v1/sharing-agreements",
+        headers=admin,
+        json={
+            "owner_agency_id": office["id"],
+            "partner_agency_id": consulate["id"],
+            "purpose": "benchmark",
+        },
+    ).raise_for_status()
+    caseworker, caseworker_id_text = stack.user(client, admin, office["id"], "caseworker")
+    partner, _ = stack.user(client, admin, consulate["id"], "partner")
+    return caseworker, UUID(caseworker_id_text), partner
+
+
+def bulk_import(
+    client: Any, caseworker: dict[str, str], records: list[dict[str, Any]], chunk: int = 5000
+) -> float:
+    """``POST /v1/identities/bulk`` in NDJSON chunks; the seconds it took."""
+    started = time.perf_counter()
+    for start in range(0, len(records), chunk):
+        body = "".join(
+            json.dumps(r, ensure_ascii=False) + "\n" for r in records[start : start + chunk]
+        )
+        response = client.post(
+            "/v1/identities/bulk",
+            content=body.encode(),
+            headers={**caseworker, "Content-Type": "application/x-ndjson"},
+        )
+        response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def wait_profiles(owner: str, office_id: UUID, n: int) -> None:
+    """Until the workers have built at least ``n`` match profiles for the office."""
+    while True:
+        with psycopg.connect(owner) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM match_profiles WHERE agency_id = %s", (office_id,)
+            ).fetchone()
+        if (row[0] if row else 0) >= n:
+            return
+        time.sleep(2)
+
+
 def _earlier_office(owner: str) -> dict[str, Any]:
     """The agency that owns the gallery of an earlier run in the same home."""
     with psycopg.connect(owner) as conn:
@@ -87,39 +138,14 @@ def main() -> None:
         office = (
             _earlier_office(owner) if args.reuse else stack.agency(client, admin, "Bench office")
         )
-        consulate = stack.agency(client, admin, "Bench consulate")
-        client.post(
-            "/v1/sharing-agreements",
-            headers=admin,
-            json={
-                "owner_agency_id": office["id"],
-                "partner_agency_id": consulate["id"],
-                "purpose": "benchmark",
-            },
-        ).raise_for_status()
-        caseworker, caseworker_id_text = stack.user(client, admin, office["id"], "caseworker")
-        caseworker_id = UUID(caseworker_id_text)
-        partner, _ = stack.user(client, admin, consulate["id"], "partner")
+        caseworker, caseworker_id, partner = partner_setup(stack, client, admin, office)
         suffix = f"{args.n}-{args.seed}-{int(time.time())}"
         tokens = load_tokens(args.data)
         everyone = list(people(tokens, args.n, args.seed))
 
         if not args.reuse:
             # 1. bulk import
-            started = time.perf_counter()
-            chunk = 5000
-            for start in range(0, len(everyone), chunk):
-                body = "".join(
-                    json.dumps(p.record(), ensure_ascii=False) + "\n"
-                    for p in everyone[start : start + chunk]
-                )
-                response = client.post(
-                    "/v1/identities/bulk",
-                    content=body.encode(),
-                    headers={**caseworker, "Content-Type": "application/x-ndjson"},
-                )
-                response.raise_for_status()
-            imported = time.perf_counter() - started
+            imported = bulk_import(client, caseworker, [p.record() for p in everyone])
             figures["bulk_import_per_s"] = round(args.n / imported)
             print(
                 f"bulk import: {args.n} records in {imported:.1f} s ({args.n / imported:.0f}/s)",
@@ -127,17 +153,8 @@ def main() -> None:
             )
 
             # 2. indexing by the workers
-            office_id = UUID(office["id"])
             started = time.perf_counter()
-            while True:
-                with psycopg.connect(owner) as conn:
-                    row = conn.execute(
-                        "SELECT count(*) FROM match_profiles WHERE agency_id = %s", (office_id,)
-                    ).fetchone()
-                indexed = row[0] if row else 0
-                if indexed >= args.n:
-                    break
-                time.sleep(2)
+            wait_profiles(owner, UUID(office["id"]), args.n)
             took = time.perf_counter() - started + imported
             figures["indexed_per_s"] = round(args.n / took)
             print(
