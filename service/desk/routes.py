@@ -36,7 +36,7 @@ from service.desk.web import (
     safe_next,
 )
 from service.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import decode_seq_cursor, encode_cursor
 from service.repositories import evidence as evidence_repo
 from service.repositories import pipeline as pipeline_repo
 from service.routers import audit as audit_api
@@ -409,8 +409,8 @@ def _filters(request: Request) -> tuple[dict[str, Any], dict[str, str], list[str
     cursor = request.query_params.get("cursor")
     if cursor:
         try:
-            int(decode_cursor(cursor))
-        except (InvalidInput, TypeError, ValueError):
+            decode_seq_cursor(cursor)
+        except InvalidInput:
             problems.append("That page link is not one the desk gave out.")
         else:
             out["cursor"] = cursor
