@@ -149,7 +149,8 @@ def parse_birth_date(
     >>> parse_birth_date("1990-02-30") is None
     True
     """
-    parts = _parse_parts(value) if isinstance(value, str) else None
+    # documents print XX as well as 00 for an unknown month or day (1990-XX-XX)
+    parts = _parse_parts(value.replace("XX", "00")) if isinstance(value, str) else None
     lo_r = hi_r = None
     if isinstance(date_range, Mapping):
         lo_r = _range_bound(date_range.get("from"), upper=False)

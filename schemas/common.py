@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Generic, TypeVar
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
@@ -52,7 +52,21 @@ def _language(value: str) -> str:
     return code
 
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits only: ``\d`` would take Arabic-Indic or full-width digits too.
+_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
+# The placeholders documents print for an unknown month or day: 00 or XX.
+_PLACEHOLDER_DATE = re.compile(r"^([0-9]{4})-(00|XX)-(00|XX)$|^([0-9]{4})-([0-9]{2})-(00|XX)$")
+
+
+def known_part(value: str) -> str:
+    """What a date with placeholders says: ``1990-00-00`` and ``1990-XX-XX`` are
+    ``1990``, ``1990-05-00`` and ``1990-05-XX`` are ``1990-05``; others as given."""
+    match = _PLACEHOLDER_DATE.match(value)
+    if match is None:
+        return value
+    if match.group(1) is not None:
+        return match.group(1)
+    return f"{match.group(4)}-{match.group(5)}"
 
 
 def _partial_date(value: str) -> str:
@@ -75,6 +89,24 @@ def _partial_date(value: str) -> str:
     return value
 
 
+def _document_date(value: str) -> str:
+    """A date as a document prints it: a partial date, or one with 00/XX placeholders
+    for an unknown month or day (checked as the part that is known)."""
+    _partial_date(known_part(value))
+    return value
+
+
+def _calendar_date(value: str) -> str:
+    """A full, real calendar date in ASCII digits (``YYYY-MM-DD``)."""
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value) is None:
+        raise ValueError(f"'{value}' is not a date of the form YYYY-MM-DD")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' is not a real calendar date") from None
+    return value
+
+
 # Unicode categories Cc (but tab and line breaks) and Cs, as one scan: bulk imports
 # validate every name, and a per-character loop was a tenth of their time.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -90,9 +122,43 @@ def check_text(value: str) -> str:
     return value
 
 
-Country = Annotated[str, AfterValidator(_country)]
-Language = Annotated[str, AfterValidator(_language)]
-PartialDate = Annotated[str, AfterValidator(_partial_date)]
+# A letter or digit (``\w`` without ``_``): combining marks, joiners and direction
+# marks are not, so a name made only of them has nothing to read.
+_VISIBLE = re.compile(r"[^\W_]")
+
+
+def check_visible_letter(value: str) -> str:
+    """Refuse a name with no letter or digit in it (only marks, joiners, overrides)."""
+    if _VISIBLE.search(value) is None:
+        raise ValueError("a name must contain at least one letter")
+    return value
+
+
+# The patterns go into the OpenAPI schema only (the validators say more, and say it
+# in their own words); they keep schema-valid values close to valid ones.
+Country = Annotated[
+    str, AfterValidator(_country), Field(json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
+]
+Language = Annotated[
+    str, AfterValidator(_language), Field(json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
+]
+PartialDate = Annotated[
+    str,
+    AfterValidator(_partial_date),
+    Field(json_schema_extra={"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}),
+]
+#: A birth date as documents carry it: ``PartialDate`` or 00/XX placeholders, kept as
+#: written (``known_part`` gives what it says).
+DocumentDate = Annotated[
+    str,
+    AfterValidator(_document_date),
+    Field(json_schema_extra={"pattern": "^[0-9]{4}(-([0-9]{2}|XX)(-([0-9]{2}|XX))?)?$"}),
+]
+CalendarDate = Annotated[
+    str,
+    AfterValidator(_calendar_date),
+    Field(json_schema_extra={"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+]
 Text = Annotated[str, AfterValidator(check_text)]
 
 

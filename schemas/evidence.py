@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from schemas.common import Country, Language, PartialDate, StrictModel, Text
+from schemas.common import CalendarDate, Country, DocumentDate, Language, StrictModel, Text
 from schemas.person import Name, NameText, Person
 
 EvidenceKind = Literal["document", "interview", "language_test", "face_image"]
@@ -56,10 +56,10 @@ class DocumentCreate(StrictModel):
     names: Annotated[list[Name], Field(max_length=10)] = []
     surname: NameText | None = None
     given_names: NameText | None = None
-    birth_date: PartialDate | None = None
+    birth_date: DocumentDate | None = None
     sex: Literal["M", "F", "X"] | None = None
     nationality: Country | None = None
-    expiry_date: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    expiry_date: CalendarDate | None = None
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
     genuineness: Literal["genuine", "doubtful", "false", "not_assessed"] = "not_assessed"
     supersedes: UUID | None = None
@@ -80,7 +80,7 @@ class LanguageTestCreate(StrictModel):
     language: Language
     dialect: Annotated[Text, StringConstraints(max_length=200)] | None = None
     region: Annotated[Text, StringConstraints(max_length=200)] | None = None
-    confidence: Annotated[float, Field(ge=0.0, le=1.0)]
+    confidence: Annotated[float, Field(ge=0.0, le=1.0, strict=True)]
     supersedes: UUID | None = None
 
 

@@ -13,12 +13,24 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.common import Country, Language, PartialDate, StrictModel, Text, check_text
+from schemas.common import (
+    Country,
+    DocumentDate,
+    Language,
+    PartialDate,
+    StrictModel,
+    Text,
+    check_text,
+    check_visible_letter,
+)
 
 # Length first, inside pydantic-core; limits placed after a Python validator would run
 # in Python too, for every name of a bulk import.
 NameText = Annotated[
-    str, StringConstraints(min_length=1, max_length=300), AfterValidator(check_text)
+    str,
+    StringConstraints(min_length=1, max_length=300),
+    AfterValidator(check_text),
+    AfterValidator(check_visible_letter),
 ]
 
 
@@ -95,7 +107,7 @@ class Person(StrictModel):
     """Everything but ``names`` is optional."""
 
     names: Annotated[list[Name], Field(min_length=1, max_length=50)]
-    birth_date: PartialDate | None = None
+    birth_date: DocumentDate | None = None
     birth_date_range: DateRange | None = None
     sex: Literal["M", "F", "X"] | None = None
     # Factories, not ``= []``: pydantic deep-copies a mutable default for every instance.

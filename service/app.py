@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from matching.warm import warm_up
-from service import errors
+from service import errors, openapi
 from service.db import open_pool
 from service.desk import router as desk_router
 from service.middleware import RequestGuard
@@ -70,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         desk_router,
     ):
         app.include_router(router)
+    openapi.install(app)
     return app

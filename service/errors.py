@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from schemas.person import NAME_FORMS
 
@@ -117,6 +118,9 @@ _FIELD_CODES = {
     "language": "invalid_language",
     "sex": "invalid_sex",
     "names": "invalid_name",
+    "surname": "invalid_name",
+    "given_names": "invalid_name",
+    "parents": "invalid_name",
     "mrz": "invalid_mrz",
     "confidence": "invalid_confidence",
 }
@@ -157,6 +161,20 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes on this request's path (a path
+    served by two routes, GET and POST, gets both)."""
+    methods: set[str] = set()
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Map every error to problem+json."""
 
@@ -184,10 +202,16 @@ def install(app: FastAPI) -> None:
         return problem(status, code, title, _describe(errors), errors=fields)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
         code = codes.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+        response = problem(exc.status_code, code, str(exc.detail), str(exc.detail))
+        # a 405 says which methods the path takes (Allow), as RFC 9110 asks
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

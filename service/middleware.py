@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +17,53 @@ from service.errors import problem
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,100}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+#: The deepest nesting of arrays and objects a JSON body (or bulk line) may have;
+#: checked on the raw bytes before parsing (a parser recurses once per level).
+MAX_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+# Control characters (C0 but tab, DEL, C1) and escape sequences; in a query string
+# they are refused (invalid_query), in X-Purpose too (invalid_purpose).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` in raw JSON bytes, strings left out."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def _check_query(query: bytes) -> str | None:
+    """Why a raw query string is refused, or None."""
+    for part in query.split(b"&"):
+        raw = unquote_to_bytes(part.replace(b"+", b" "))
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return "The query string is not valid UTF-8."
+        if _CONTROL.search(text):
+            return "Query parameters may not contain NUL or other control characters."
+    return None
+
+
+def _check_purpose(value: bytes) -> str | None:
+    """Why an X-Purpose header is refused, or None."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return "X-Purpose must be UTF-8 text."
+    if _CONTROL.search(text):
+        return "X-Purpose may not contain control characters or escape sequences."
+    return None
 
 
 def _expected_type(path: str) -> str:
@@ -54,6 +102,19 @@ class RequestGuard:
                     (b"x-request-id", request_id.encode()),
                 ]
             await send(message)
+
+        reason = _check_query(scope.get("query_string", b""))
+        if reason is not None:
+            await self._refuse(send_with_id, 422, "invalid_query", "Invalid query", reason)
+            return
+        for key, value in scope["headers"]:
+            if key.lower() == b"x-purpose":
+                reason = _check_purpose(value)
+                if reason is not None:
+                    await self._refuse(
+                        send_with_id, 422, "invalid_purpose", "Invalid purpose", reason
+                    )
+                    return
 
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send_with_id)
@@ -145,6 +206,16 @@ def _check_text(body: bytes, content_type: str) -> tuple[int, str, str, str] | N
             "Invalid encoding",
             f"The body is not valid UTF-8 (byte {exc.start}).",
         )
+    lines = body.split(b"\n") if content_type == "application/x-ndjson" else [body]
+    for number, line in enumerate(lines, start=1):
+        if json_depth(line) > MAX_DEPTH:
+            where = f" (line {number})" if content_type == "application/x-ndjson" else ""
+            return (
+                422,
+                "body_too_deep",
+                "Body nested too deeply",
+                f"JSON may nest arrays and objects at most {MAX_DEPTH} deep{where}.",
+            )
     if content_type == "application/x-ndjson":
         return None
     try:

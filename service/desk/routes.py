@@ -42,7 +42,7 @@ from service.errors import (
     TooManyFailedSignIns,
     Unauthorized,
 )
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import decode_seq_cursor, encode_cursor
 from service.repositories import evidence as evidence_repo
 from service.repositories import pipeline as pipeline_repo
 from service.routers import audit as audit_api
@@ -422,8 +422,8 @@ def _filters(request: Request) -> tuple[dict[str, Any], dict[str, str], list[str
     cursor = request.query_params.get("cursor")
     if cursor:
         try:
-            int(decode_cursor(cursor))
-        except (InvalidInput, TypeError, ValueError):
+            decode_seq_cursor(cursor)
+        except InvalidInput:
             problems.append("That page link is not one the desk gave out.")
         else:
             out["cursor"] = cursor

@@ -12,7 +12,7 @@ from schemas.audit import AuditEventRead, AuditVerification
 from schemas.common import Page
 from service import audit
 from service.deps import Auditor
-from service.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from service.pagination import MAX_LIMIT, decode_seq_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -50,7 +50,7 @@ def list_events(
     until: datetime | None = None,
 ) -> Page[AuditEventRead]:
     """The log, oldest first, with optional filters."""
-    after = decode_cursor(cursor) or 0
+    after = decode_seq_cursor(cursor)
     filters = {
         "actor_id": actor_id,
         "agency_id": agency_id,
@@ -60,7 +60,7 @@ def list_events(
         "since": since,
         "until": until,
     }
-    events = audit.list_events(ctx.conn, after=int(after), limit=limit + 1, filters=filters)
+    events = audit.list_events(ctx.conn, after=after, limit=limit + 1, filters=filters)
     page = events[:limit]
     next_cursor = encode_cursor(page[-1].seq) if len(events) > limit else None
     return Page[AuditEventRead](items=[_read(e) for e in page], next_cursor=next_cursor)

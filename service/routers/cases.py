@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -11,8 +10,8 @@ from fastapi import APIRouter, Query, status
 from schemas.cases import CaseCreate, CaseListItem, CaseRead
 from schemas.common import Page
 from service.deps import Caseworker, Context
-from service.errors import Conflict, InvalidInput, NotFound
-from service.pagination import MAX_LIMIT, decode_cursor, encode_cursor
+from service.errors import Conflict, NotFound
+from service.pagination import MAX_LIMIT, decode_time_id_cursor, encode_cursor
 from service.repositories import cases as repo
 from service.repositories import evidence as evidence_repo
 
@@ -49,15 +48,7 @@ def list_cases(
     cursor: str | None = None,
 ) -> Page[CaseListItem]:
     """Your agency's cases, oldest first."""
-    position = decode_cursor(cursor)
-    after = None
-    if position is not None:
-        try:
-            after = (datetime.fromisoformat(position[0]), UUID(position[1]))
-        except (TypeError, ValueError, IndexError):
-            raise InvalidInput(
-                "That cursor is not one this API gave out.", code="invalid_cursor"
-            ) from None
+    after = decode_time_id_cursor(cursor)
     items = repo.list_cases(ctx.conn, after=after, limit=limit + 1)
     page = items[:limit]
     next_cursor = (
