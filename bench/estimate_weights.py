@@ -313,7 +313,7 @@ DESCRIPTION = (
 ASSUMPTIONS: dict[str, Any] = {
     "prior": {
         "p_present": 0.5,
-        "min_gallery": 500,
+        "min_gallery": 5000,
         "default_gallery": 20000,
         "source": "assumption",
         "why": "The prior odds that a given record of a gallery of N reachable records is "
@@ -321,10 +321,10 @@ ASSUMPTIONS: dict[str, Any] = {
         "whose person is in the gallery at all (assumed 0.5: about half the people "
         "identified were recorded before). The prior log-odds are "
         "log2(q / (1 - q)) with q = p_present / max(N, min_gallery): they fall by one bit "
-        "each time the gallery doubles. Below min_gallery (500) records the prior stays "
-        "at q = 0.001, the prior of version 1.1, so that a name alone is never strong in "
-        "any gallery (see the name feature's max_weight). When the caller does not say "
-        "how many records were searched, N = default_gallery (20,000).",
+        "each time the gallery doubles. Below min_gallery (5,000) records the prior "
+        "stays at q = 0.0001 (a tenth of version 1.1's fixed 0.001), so that a name alone "
+        "is never strong in any gallery (see the name feature's max_weight). When the "
+        "caller does not say how many records were searched, N = default_gallery (20,000).",
     },
     "sex": {
         "source": "assumption (no labelled data with sex)",
@@ -425,22 +425,22 @@ ASSUMPTIONS: dict[str, Any] = {
     },
     "bands": {
         "source": "chosen",
-        "why": "strong from probability 0.999 (match weight 9.97, after the gallery-size "
-        "prior: a wrong person at that score is about 1 in 1,000 whatever the gallery "
-        "size; a name alone, however rare, never reaches it: see the name feature's "
+        "why": "strong from probability 0.99 (match weight 6.63, after the gallery-size "
+        "prior: a wrong person at that score is about 1 in 100 or rarer whatever the "
+        "gallery size; a name alone, however rare, never reaches it: see the name feature's "
         "max_weight). possible from "
         "probability 0.5 (match weight 0): more likely the person than not, worth a "
         "caseworker's look; the band only suggests, two caseworkers' confirmations decide. "
         "Below possible is weak. Checked on FEBRL4 (bench/febrl.py, precision at "
         "possible), on random cross-script non-pairs (bench/xscript_names.py, "
         "nonpair_possible) and on the golden table.",
-        "strong": 9.97,
+        "strong": 6.63,
         "possible": 0.0,
     },
     "name_cap": {
         "why": "A name alone, however rare, never makes a match strong: the name adds at "
         "most this many bits, one bit short of what would lift the highest starting odds "
-        "(about 1 in 1,000, a gallery of 500 records or fewer) to the strong band. Other "
+        "(1 in 10,000, a gallery of 5,000 records or fewer) to the strong band. Other "
         "evidence (a date, a document) must agree too.",
         "margin_bits": 1.0,
     },
@@ -663,8 +663,16 @@ def write_dates_only(args: argparse.Namespace, date_feature: dict[str, Any], t0:
     config["features"] = [
         date_feature if f["feature"] == "birth_date" else f for f in config["features"]
     ]
+    prior_spec = ASSUMPTIONS["prior"]
+    lam = float(prior_spec["p_present"]) / float(prior_spec["min_gallery"])
     for f in config["features"]:
         if f["feature"] == "name":
+            f["max_weight"] = round(
+                float(ASSUMPTIONS["bands"]["strong"])
+                - math.log2(lam / (1.0 - lam))
+                - float(ASSUMPTIONS["name_cap"]["margin_bits"]),
+                2,
+            )
             f["max_weight_why"] = ASSUMPTIONS["name_cap"]["why"]
     # the declared accuracy was measured on the base version: not carried over
     config.pop("accuracy", None)
