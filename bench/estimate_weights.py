@@ -15,7 +15,7 @@ Sources (all read at run time, nothing copied into the repository):
 * Features with no labelled data (sex, nationality, documents, languages) and the
   prior take documented assumptions, written into the file next to the values.
 
-Usage: ``python bench/estimate_weights.py [--version 1.1] [--check]``
+Usage: ``python bench/estimate_weights.py [--version 1.2] [--check] [--dates-from 1.1]``
 (``--check`` prints the table without writing).
 
 The shipped ``algorithm-1.1.json`` is regenerated, after the learned tables in
@@ -29,6 +29,11 @@ The shipped ``algorithm-1.1.json`` is regenerated, after the learned tables in
         --data $H/split --split check --tables $H/tables
     taskset -c 1 .venv/bin/python bench/febrl.py --record
     taskset -c 1 .venv/bin/python bench/febrl.py --no-documents --record
+
+``algorithm-1.2.json`` re-estimates the birth-date levels (same-day-and-month,
+year-digit swap, age ranges by width) and writes the gallery-size prior on top of 1.1::
+
+    taskset -c 1 .venv/bin/python bench/estimate_weights.py --version 1.2 --dates-from 1.1
 
 (the last two record the declared FEBRL accuracy in the file; ``matching.scoring``
 must be able to load its default version while this script runs, so write a new
@@ -135,16 +140,57 @@ def coarsen(birth: str | None, rng: random.Random) -> tuple[str | None, dict[str
         return f"{y:04d}-{m:02d}", None
     if r < 0.90 and d <= 12 and d != m:
         return f"{y:04d}-{d:02d}-{m:02d}", None
-    # An age assessment: a five-year window whose centre misses the true year by up to 3.
-    centre = y + rng.choice((-3, -2, -1, -1, 0, 0, 0, 0, 1, 1, 2, 3))
-    return None, {"from": f"{centre - 2:04d}-01-01", "to": f"{centre + 2:04d}-12-31"}
+    # An age assessment: a window of 1, 3, 5 or 10 years (assumed shares) whose centre
+    # misses the true year by up to about half its width plus one.
+    width = rng.choice(RANGE_WIDTH_YEARS)
+    half = width // 2
+    miss = rng.choice(RANGE_MISS[width])
+    lo = y + miss - half
+    return None, {"from": f"{lo:04d}-01-01", "to": f"{lo + width - 1:04d}-12-31"}
 
 
-def date_levels(pairs: Sequence[tuple[Person, Person]], rng: random.Random) -> list[str]:
+#: Widths (years) of the age-assessment windows drawn by :func:`coarsen`, with repeats
+#: for their shares, and for each width the misses (years) of its centre.
+RANGE_WIDTH_YEARS = (1, 3, 5, 5, 10)
+RANGE_MISS: dict[int, tuple[int, ...]] = {
+    1: (-1, 0, 0, 0, 0, 1),
+    3: (-2, -1, 0, 0, 0, 1, 2),
+    5: (-3, -2, -1, -1, 0, 0, 0, 0, 1, 1, 2, 3),
+    10: (-6, -4, -2, -1, 0, 0, 0, 1, 2, 4, 6),
+}
+
+#: Birth years of people in a migration gallery (assumed): normal around 1995 with a
+#: standard deviation of 10 years, kept to 1940–2024. FEBRL's years are spread evenly
+#: over a century, which makes agreeing years and ranges look rarer by chance than in
+#: the galleries Tessera serves.
+GALLERY_YEAR_MEAN = 1995.0
+GALLERY_YEAR_SD = 10.0
+
+
+def gallery_date(birth: str | None, rng: random.Random) -> str | None:
+    """A random person's date of birth with its year drawn from the gallery's year
+    distribution (month and day kept; 29 February becomes the 28th in common years)."""
+    if birth is None:
+        return None
+    _y, m, d = (int(x) for x in birth.split("-"))
+    y = min(2024, max(1940, round(rng.gauss(GALLERY_YEAR_MEAN, GALLERY_YEAR_SD))))
+    if m == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+        d = 28
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def date_levels(
+    pairs: Sequence[tuple[Person, Person]], rng: random.Random, *, gallery_years: bool = False
+) -> list[str]:
+    """The date level of each pair, one side coarsened; with ``gallery_years`` (random
+    pairs) both sides' years are first redrawn from the gallery's year distribution."""
     out = []
     for a, b in pairs:
-        date, rng_range = coarsen(b.get("birth_date"), rng)
-        qa = parse_birth_date(a.get("birth_date"))
+        da, db = a.get("birth_date"), b.get("birth_date")
+        if gallery_years:
+            da, db = gallery_date(da, rng), gallery_date(db, rng)
+        date, rng_range = coarsen(db, rng)
+        qa = parse_birth_date(da)
         cb = parse_birth_date(date, rng_range)
         out.append(compare_birth_dates(qa, cb).level)
     return out
@@ -257,13 +303,28 @@ def pooled(
 
 # ----------------------------------------------------------------- assumptions
 
+DESCRIPTION = (
+    "Fellegi–Sunter: weight of a level = log2(m/u); match weight = log2(q/(1-q)) + "
+    "Σ weights with q = p_present / max(N, min_gallery) for a gallery of N reachable "
+    "records; probability = 2^w/(1+2^w). Missing levels weigh 0. m and u are "
+    "conditional on the feature being present on both sides."
+)
+
 ASSUMPTIONS: dict[str, Any] = {
     "prior": {
-        "lambda": 0.001,
+        "p_present": 0.5,
+        "min_gallery": 5000,
+        "default_gallery": 20000,
         "source": "assumption",
-        "why": "Blocking returns a few hundred candidates per query and the true identity "
-        "is in the gallery for at most about half of the queries: about 1 pair in 1,000 "
-        "scored is a match.",
+        "why": "The prior odds that a given record of a gallery of N reachable records is "
+        "the person queried are p_present / N, where p_present is the share of queries "
+        "whose person is in the gallery at all (assumed 0.5: about half the people "
+        "identified were recorded before). The prior log-odds are "
+        "log2(q / (1 - q)) with q = p_present / max(N, min_gallery): they fall by one bit "
+        "each time the gallery doubles. Below min_gallery (5,000) records the prior "
+        "stays at q = 0.0001 (a tenth of version 1.1's fixed 0.001), so that a name alone "
+        "is never strong in any gallery (see the name feature's max_weight). When the "
+        "caller does not say how many records were searched, N = default_gallery (20,000).",
     },
     "sex": {
         "source": "assumption (no labelled data with sex)",
@@ -308,8 +369,18 @@ ASSUMPTIONS: dict[str, Any] = {
         "why": "To count the year-only, placeholder, year-month, day/month-swapped and "
         "age-range levels, which FEBRL lacks, one side's date is recorded as given 55 %, "
         "year only 15 %, 1 January 10 %, year-month 5 %, day and month swapped 5 % (when "
-        "both are ≤ 12), or replaced by a five-year age-assessment window whose centre "
-        "misses the true year by up to three years. The shares cancel out of the weights.",
+        "both are ≤ 12), or replaced by an age-assessment window 1, 3, 5 or 10 years wide "
+        "(shares 1:1:2:1) whose centre misses the true year by up to about half its width "
+        "plus one (see RANGE_MISS). The shares cancel out of the weights. m is counted on "
+        "FEBRL's true links as corrupted by FEBRL. u is counted on random pairs whose "
+        "years are first redrawn from a migration gallery's birth years (assumed normal "
+        "around 1995, standard deviation 10 years, kept to 1940-2024; month and day kept): "
+        "so u(in_range_<w>) is the share of random people whose date falls inside a "
+        "window that wide, u(same_day_month) the share sharing day and month (about 1 in "
+        "365) in another year more than one apart, and u(typo) the share whose year has "
+        "two adjacent digits swapped. FEBRL's own years, spread evenly over a century, "
+        "would make agreeing years and ranges look rarer by chance than they are in a "
+        "gallery of people mostly aged 15-45.",
     },
     "place_coarsening": {
         "source": "assumption",
@@ -354,20 +425,23 @@ ASSUMPTIONS: dict[str, Any] = {
     },
     "bands": {
         "source": "chosen",
-        "why": "strong from probability 0.999 (match weight 9.97; a name alone, however "
-        "rare, never reaches it: see the name feature's max_weight). possible from "
+        "why": "strong from probability 0.99 (match weight 6.63, after the gallery-size "
+        "prior: a wrong person at that score is about 1 in 100 or rarer whatever the "
+        "gallery size; a name alone, however rare, never reaches it: see the name feature's "
+        "max_weight). possible from "
         "probability 0.5 (match weight 0): more likely the person than not, worth a "
         "caseworker's look; the band only suggests, two caseworkers' confirmations decide. "
         "Below possible is weak. Checked on FEBRL4 (bench/febrl.py, precision at "
         "possible), on random cross-script non-pairs (bench/xscript_names.py, "
         "nonpair_possible) and on the golden table.",
-        "strong": 9.97,
+        "strong": 6.63,
         "possible": 0.0,
     },
     "name_cap": {
         "why": "A name alone, however rare, never makes a match strong: the name adds at "
-        "most this many bits, one bit short of what would lift the starting odds (about 1 "
-        "in 1,000) to the strong band. Other evidence (a date, a document) must agree too.",
+        "most this many bits, one bit short of what would lift the highest starting odds "
+        "(1 in 10,000, a gallery of 5,000 records or fewer) to the strong band. Other "
+        "evidence (a date, a document) must agree too.",
         "margin_bits": 1.0,
     },
 }
@@ -378,7 +452,7 @@ ASSUMPTIONS: dict[str, Any] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--version", default="1.1")
+    parser.add_argument("--version", default="1.2")
     parser.add_argument("--per-script", type=int, default=1000, help="xscript pairs per script")
     parser.add_argument(
         "--per-script-random",
@@ -388,6 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--random", type=int, default=100_000, help="random FEBRL name pairs")
     parser.add_argument("--check", action="store_true", help="print only, write nothing")
+    parser.add_argument(
+        "--dates-from",
+        default=None,
+        help="re-estimate only the birth-date feature (and write this script's prior and "
+        "bands) on top of this existing version, e.g. 1.1",
+    )
     parser.add_argument("--data", type=Path, default=XSCRIPT, help="cross-script pairs")
     parser.add_argument("--split", default="train", help="which split of --data to read")
     parser.add_argument(
@@ -415,9 +495,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Dates: all true links, 200,000 random pairs, one side coarsened.
     dates = estimate(
         date_levels(true_pairs, random.Random(SEED + 1)),
-        date_levels(rand_pairs, random.Random(SEED + 2)),
+        date_levels(rand_pairs, random.Random(SEED + 2), gallery_years=True),
         DATE_LEVELS,
     )
+    date_feature = {
+        "feature": "birth_date",
+        "source": f"estimated: FEBRL4 ({len(true_pairs)} true links for m, {len(rand_pairs)} "
+        "random pairs for u with their years redrawn from a migration gallery's), one "
+        "side's date coarsened",
+        "why": ASSUMPTIONS["date_coarsening"]["why"],
+        "levels": dates,
+    }
+    if args.dates_from is not None:
+        return write_dates_only(args, date_feature, t0)
 
     # Place of birth (FEBRL suburb/state as the proxy); one side sometimes names only
     # the country, so that the country-only level can be counted.
@@ -477,7 +567,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "levels": spec["levels"],
         }
 
-    lam = float(ASSUMPTIONS["prior"]["lambda"])
+    prior_spec = ASSUMPTIONS["prior"]
+    lam = float(prior_spec["p_present"]) / float(prior_spec["min_gallery"])
     prior_bits = math.log2(lam / (1.0 - lam))
     name_cap = round(
         float(ASSUMPTIONS["bands"]["strong"])
@@ -493,9 +584,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: dict[str, Any] = {
         "algorithm": "tessera-fs",
         "version": args.version,
-        "description": "Fellegi–Sunter: weight of a level = log2(m/u); match weight = "
-        "log2(λ/(1-λ)) + Σ weights; probability = 2^w/(1+2^w). Missing levels weigh 0. "
-        "m and u are conditional on the feature being present on both sides.",
+        "description": DESCRIPTION,
         "estimated_by": "bench/estimate_weights.py",
         "estimated_on": dt.date.today().isoformat(),
         "seed": SEED,
@@ -526,13 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "why": ASSUMPTIONS["name_rarity"]["why"],
                 },
             },
-            {
-                "feature": "birth_date",
-                "source": f"estimated: FEBRL4 ({len(true_pairs)} true links, {len(rand_pairs)} "
-                "random pairs), one side's date coarsened",
-                "why": ASSUMPTIONS["date_coarsening"]["why"],
-                "levels": dates,
-            },
+            date_feature,
             assumed("sex"),
             assumed("document"),
             assumed("nationality"),
@@ -548,6 +631,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             assumed("languages"),
         ],
     }
+    print(render(config))
+    print(f"\n({time.perf_counter() - t0:.1f} s)")
+    if not args.check:
+        path = ROOT / "matching" / "data" / f"algorithm-{args.version}.json"
+        path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+def write_dates_only(args: argparse.Namespace, date_feature: dict[str, Any], t0: float) -> int:
+    """``--dates-from BASE``: the base version's configuration with the birth-date
+    feature re-estimated and this script's prior and bands (names, places and the
+    assumed features are kept as the base estimated them)."""
+    base_path = ROOT / "matching" / "data" / f"algorithm-{args.dates_from}.json"
+    config: dict[str, Any] = json.loads(base_path.read_text(encoding="utf-8"))
+    config["version"] = args.version
+    config["description"] = DESCRIPTION
+    config["estimated_on"] = dt.date.today().isoformat()
+    config["estimated_from"] = (
+        f"algorithm-{args.dates_from}.json: every feature but birth_date as estimated "
+        f"there; birth_date, prior and bands by this script (--dates-from {args.dates_from})"
+    )
+    config["prior"] = ASSUMPTIONS["prior"]
+    config["bands"] = {
+        "strong": ASSUMPTIONS["bands"]["strong"],
+        "possible": ASSUMPTIONS["bands"]["possible"],
+        "source": ASSUMPTIONS["bands"]["source"],
+        "why": ASSUMPTIONS["bands"]["why"],
+    }
+    config["features"] = [
+        date_feature if f["feature"] == "birth_date" else f for f in config["features"]
+    ]
+    prior_spec = ASSUMPTIONS["prior"]
+    lam = float(prior_spec["p_present"]) / float(prior_spec["min_gallery"])
+    for f in config["features"]:
+        if f["feature"] == "name":
+            f["max_weight"] = round(
+                float(ASSUMPTIONS["bands"]["strong"])
+                - math.log2(lam / (1.0 - lam))
+                - float(ASSUMPTIONS["name_cap"]["margin_bits"]),
+                2,
+            )
+            f["max_weight_why"] = ASSUMPTIONS["name_cap"]["why"]
+    # the declared accuracy was measured on the base version: not carried over
+    config.pop("accuracy", None)
     print(render(config))
     print(f"\n({time.perf_counter() - t0:.1f} s)")
     if not args.check:

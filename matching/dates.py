@@ -39,9 +39,13 @@ DATE_LEVELS: tuple[str, ...] = (
     "month",
     "typo",
     "year",
+    "in_range_1y",
+    "in_range_3y",
+    "same_day_month",
     "same_year",
     "near_year",
-    "in_range",
+    "in_range_5y",
+    "in_range_wide",
     "different",
     "missing",
 )
@@ -182,6 +186,41 @@ def _fmt(ordinal: int | None) -> str:
     return "" if ordinal is None else dt.date.fromordinal(ordinal).isoformat()
 
 
+def _adjacent_swap(a: str, b: str) -> bool:
+    """Same length, and exactly two adjacent digits swapped (1989 vs 1998)."""
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
+#: Widths (days) of an age-assessment range up to which it counts as about 1, 3 and 5
+#: years wide; wider ranges are ``in_range_wide``. A wider range is covered by more
+#: unrelated people's dates, so it weighs less.
+RANGE_WIDTHS: tuple[tuple[int, str], ...] = (
+    (400, "in_range_1y"),
+    (1140, "in_range_3y"),
+    (1870, "in_range_5y"),
+)
+
+
+def range_level(width_days: int) -> str:
+    """The ``in_range_*`` level of a range this many days wide.
+
+    >>> range_level(5 * 365)
+    'in_range_5y'
+    """
+    for limit, level in RANGE_WIDTHS:
+        if width_days <= limit:
+            return level
+    return "in_range_wide"
+
+
 def _one_edit(a: str, b: str) -> bool:
     """Same length, and one digit differs or two adjacent digits are swapped."""
     if len(a) != len(b):
@@ -218,14 +257,18 @@ def judge_birth_dates(q: BirthDate | None, c: BirthDate | None) -> Judgement:
             return level, qt, ct, detail, _SIM[level]  # judgement(), inlined: the hot path
     # At least one side is only a range, or the dates disagree but a range was also given.
     if q.lo <= c.hi and c.lo <= q.hi:
-        ranged = q if q.has_range else c
+        ranged = [d for d in (q, c) if d.has_range] or [q, c]
+        widest = max(ranged, key=lambda d: d.hi - d.lo)
+        width = widest.hi - widest.lo + 1
+        level = range_level(width)
         return judgement(
             FEATURE,
-            "in_range",
+            level,
             qt,
             ct,
-            f"within the age-assessment range {_range_text(ranged)}",
-            _SIM["in_range"],
+            f"the other date falls inside the age-assessment range {_range_text(widest)} "
+            f"(about {max(1, round(width / 365.25))} year(s) wide): only that much agreed",
+            _SIM[level],
         )
     gap_days = max(q.lo - c.hi, c.lo - q.hi)
     if gap_days <= 366:
@@ -269,7 +312,11 @@ _SIM: dict[str, float] = {
     "year": 0.7,
     "same_year": 0.5,
     "near_year": 0.4,
-    "in_range": 0.3,
+    "in_range_1y": 0.6,
+    "in_range_3y": 0.45,
+    "same_day_month": 0.35,
+    "in_range_5y": 0.3,
+    "in_range_wide": 0.2,
     "different": 0.0,
     "missing": 0.0,
 }
@@ -301,15 +348,17 @@ def _compare_dated(q: BirthDate, c: BirthDate) -> tuple[str, str]:
         ):
             return "typo", "same year; month and day differ by one digit"
         return "same_year", "same year, different month and day"
-    if (
-        q.month is not None
-        and q.month == c.month
-        and q.day is not None
-        and q.day == c.day
-        and _one_edit(f"{q.year:04d}", f"{c.year:04d}")
-        and abs(q.year - c.year) != 1
-    ):
-        return "typo", "same day and month; the year differs by one digit"
+    if q.month is not None and q.month == c.month and q.day is not None and q.day == c.day:
+        gap = abs(q.year - c.year)
+        if gap > 1 and _adjacent_swap(f"{q.year:04d}", f"{c.year:04d}"):
+            return "typo", (
+                f"same day and month; the year's two adjacent digits swapped ({q.year} vs {c.year})"
+            )
+        if gap > 1:
+            return "same_day_month", (
+                f"same day and month ({q.day:02d}.{q.month:02d}) but years {gap} apart "
+                f"({q.year} vs {c.year}): the year does not agree"
+            )
     if abs(q.year - c.year) == 1:
         return "near_year", f"a year apart ({q.year} vs {c.year})"
     return "different", f"different years ({q.year} vs {c.year})"

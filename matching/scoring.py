@@ -9,8 +9,10 @@ from thresholds on the match weight. ``m``/``u`` and thresholds live in
 
 The configuration file::
 
-    {"algorithm": "tessera-fs", "version": "1.1",
-     "prior": {"lambda": 0.001, "source": ..., "why": ...},
+    {"algorithm": "tessera-fs", "version": "1.2",
+     "prior": {"p_present": 0.5, "min_gallery": 500,           # from 1.2: by gallery size
+               "default_gallery": 20000, "source": ..., "why": ...},
+     # (1.0/1.1: "prior": {"lambda": 0.001, ...}, whatever the gallery size)
      "bands": {"strong": 9.97, "possible": 0.0, ...},        # lowest match weights
      "features": [                                             # scored in this order
        {"feature": "name", "source": "estimated: ...", "why": "...",
@@ -62,7 +64,7 @@ __all__ = [
     "score_pair",
 ]
 
-DEFAULT_VERSION = "1.1"
+DEFAULT_VERSION = "1.2"
 
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
@@ -249,8 +251,12 @@ class FeatureSpec:
 class Algorithm:
     """A named, versioned list of features with weights, a prior and band thresholds.
 
-    ``prior`` is λ as log2 prior odds; ``strong`` and ``possible`` are the lowest
-    match weights of those bands.
+    ``prior`` is the log2 prior odds at the default gallery size (λ in 1.0/1.1, where
+    it is fixed); ``strong`` and ``possible`` are the lowest match weights of those
+    bands. From 1.2 the prior depends on the gallery searched (:meth:`prior_for`):
+    ``p_present`` is the assumed share of queries whose person is in the gallery,
+    ``min_gallery`` the size below which the prior stops rising and
+    ``default_gallery`` the size assumed when the caller gives none.
     """
 
     name: str
@@ -259,6 +265,9 @@ class Algorithm:
     strong: float
     possible: float
     features: tuple[FeatureSpec, ...]
+    p_present: float | None = None
+    min_gallery: int = 1
+    default_gallery: int | None = None
     #: One scorer per feature, built from ``features``: (weight, Feature) of a pair.
     scorers: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
     #: ``name-version``, as recorded with every match run.
@@ -267,6 +276,24 @@ class Algorithm:
     def __post_init__(self) -> None:
         object.__setattr__(self, "scorers", tuple(FeatureScorer(s) for s in self.features))
         object.__setattr__(self, "id", f"{self.name}-{self.version}")
+
+    def prior_for(self, gallery_size: int | None = None) -> float:
+        """The log2 prior odds that one record of a gallery of ``gallery_size``
+        reachable records is the person: ``log2(q/(1-q))`` with
+        ``q = p_present / max(N, min_gallery)``; ``None`` means ``default_gallery``.
+        Versions with a fixed λ ignore the size.
+
+        >>> a = load_algorithm("1.2")
+        >>> round(a.prior_for(20_000), 2), round(a.prior_for(40_000), 2)
+        (-15.29, -16.29)
+        >>> a.prior_for(10) == a.prior_for(500)
+        True
+        """
+        if self.p_present is None:
+            return self.prior
+        n = self.default_gallery if gallery_size is None else gallery_size
+        q = self.p_present / max(n or 1, self.min_gallery, 1)
+        return gallery_prior(q)
 
 
 class FeatureScorer:
@@ -347,6 +374,11 @@ class FeatureScorer:
         return weight, feature
 
 
+def gallery_prior(q: float) -> float:
+    """log2 odds of a probability ``q`` (0 < q < 1)."""
+    return math.log2(q / (1.0 - q))
+
+
 def _weight(m: float, u: float) -> float:
     return math.log2(m / u)
 
@@ -377,13 +409,29 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
             )
         )
     prior = config["prior"]
-    lam = float(prior["lambda"])
+    bands = config["bands"]
+    if "p_present" in prior:
+        p_present = float(prior["p_present"])
+        min_gallery = int(prior.get("min_gallery", 1))
+        default_gallery = int(prior["default_gallery"])
+        at_default = gallery_prior(p_present / max(default_gallery, min_gallery, 1))
+        return Algorithm(
+            name=config["algorithm"],
+            version=config["version"],
+            prior=at_default,
+            strong=float(bands["strong"]),
+            possible=float(bands["possible"]),
+            features=tuple(specs),
+            p_present=p_present,
+            min_gallery=min_gallery,
+            default_gallery=default_gallery,
+        )
     return Algorithm(
         name=config["algorithm"],
         version=config["version"],
-        prior=math.log2(lam / (1.0 - lam)),
-        strong=float(config["bands"]["strong"]),
-        possible=float(config["bands"]["possible"]),
+        prior=gallery_prior(float(prior["lambda"])),
+        strong=float(bands["strong"]),
+        possible=float(bands["possible"]),
         features=tuple(specs),
     )
 
@@ -465,15 +513,22 @@ def band_for(match_weight: float, algorithm: Algorithm = DEFAULT) -> str:
 
 
 def score_pair(
-    query: Profile, candidate: Profile, *, algorithm: Algorithm = DEFAULT
+    query: Profile,
+    candidate: Profile,
+    *,
+    algorithm: Algorithm = DEFAULT,
+    gallery_size: int | None = None,
 ) -> MatchResult:
     """Score a query profile against a candidate: every feature in the algorithm's order,
     each with its level, weight and reason; then the match weight, probability and band.
 
-    Deterministic; a level missing on either side weighs 0. An agreeing name weighs
-    more when the name is rare and less when it is common (never below 0).
+    ``gallery_size`` is the number of reachable records searched: the larger the
+    gallery, the lower the prior odds that this one is the person (from 1.2; ``None``
+    takes the algorithm's ``default_gallery``). Deterministic; a level missing on
+    either side weighs 0. An agreeing name weighs more when the name is rare and less
+    when it is common (never below 0).
     """
-    total = algorithm.prior
+    total = algorithm.prior if gallery_size is None else algorithm.prior_for(gallery_size)
     features: list[Feature] = []
     for scorer in algorithm.scorers:
         weight, feature = scorer.score(query, candidate)
@@ -500,10 +555,12 @@ def rank_candidates(
     algorithm: Algorithm = DEFAULT,
     min_band: str = "weak",
     limit: int | None = None,
+    gallery_size: int | None = None,
 ) -> list[tuple[int, MatchResult]]:
     """Score every candidate (a blocked set: hundreds, not the gallery) and return
     ``(index, result)`` for those at ``min_band`` or better, best first (ties keep the
-    candidates' order), at most ``limit`` of them.
+    candidates' order), at most ``limit`` of them. ``gallery_size``: the number of
+    reachable records the candidates were blocked from (see :func:`score_pair`).
     """
     floor = {"weak": -math.inf, "possible": algorithm.possible, "strong": algorithm.strong}[
         min_band
@@ -511,7 +568,8 @@ def rank_candidates(
     scored = [
         (i, r)
         for i, c in enumerate(candidates)
-        if (r := score_pair(query, c, algorithm=algorithm)).match_weight >= floor
+        if (r := score_pair(query, c, algorithm=algorithm, gallery_size=gallery_size)).match_weight
+        >= floor
     ]
     scored.sort(key=lambda item: (-item[1].match_weight, item[0]))
     return scored if limit is None else scored[:limit]

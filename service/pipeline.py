@@ -72,8 +72,18 @@ def block_candidates(conn: Conn, query: Profile, *, exclude: UUID | None) -> lis
     """Candidates for ``query`` from the key index: subjects sharing the most weighted
     keys, best first, at most :data:`BLOCK_LIMIT`; past the first :data:`EARLY_SCORE`,
     only those scoring at least :data:`BLOCK_RELATIVE` of the best."""
+    return block_candidates_sized(conn, query, exclude=exclude)[0]
+
+
+def block_candidates_sized(
+    conn: Conn, query: Profile, *, exclude: UUID | None
+) -> tuple[list[UUID], int]:
+    """:func:`block_candidates`, and the size of the gallery searched (the count of
+    reachable profiles, ``"*"`` of the key counts): the scorer's prior depends on it."""
     keys = sorted(query_keys(query))
-    weights = key_weights(repo.key_counts(conn, [*keys, "*"]), keys)
+    counts = repo.key_counts(conn, [*keys, "*"])
+    gallery = max(int(counts.get("*", 0)), 1)
+    weights = key_weights(counts, keys)
     blocked = repo.block(
         conn,
         list(weights),
@@ -83,7 +93,8 @@ def block_candidates(conn: Conn, query: Profile, *, exclude: UUID | None) -> lis
         limit=BLOCK_LIMIT,
     )
     floor = BLOCK_RELATIVE * blocked[0][1] if blocked else 0.0
-    return [s for rank, (s, score) in enumerate(blocked) if rank < EARLY_SCORE or score >= floor]
+    kept = [s for rank, (s, score) in enumerate(blocked) if rank < EARLY_SCORE or score >= floor]
+    return kept, gallery
 
 
 def face_comparator(query: Profile, candidate: Profile) -> Comparison:
@@ -170,16 +181,16 @@ def find_candidates(
     started = time.perf_counter()
     query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
     profiled = time.perf_counter()
-    keyed = block_candidates(conn, query, exclude=exclude)
+    keyed, gallery = block_candidates_sized(conn, query, exclude=exclude)
     face_subjects = face_candidates(conn, faces, exclude=exclude)
     blocked = time.perf_counter()
     # Key-blocked candidates arrive best first. The first EARLY_SCORE of them (and every
     # face candidate) are loaded and scored; the rest only when none of those is strong.
     first = list(dict.fromkeys([*keyed[:EARLY_SCORE], *face_subjects]))
-    scored = _load_and_score(conn, query, first, with_faces=bool(faces))
+    scored = _load_and_score(conn, query, first, with_faces=bool(faces), gallery=gallery)
     if not any(item.result.band == "strong" for item in scored):
         rest = [s for s in keyed[EARLY_SCORE:] if s not in face_subjects]
-        scored += _load_and_score(conn, query, rest, with_faces=bool(faces))
+        scored += _load_and_score(conn, query, rest, with_faces=bool(faces), gallery=gallery)
     scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s)]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
@@ -192,14 +203,22 @@ def find_candidates(
 
 
 def _load_and_score(
-    conn: Conn, query: Profile, subjects: Sequence[UUID], *, with_faces: bool
+    conn: Conn, query: Profile, subjects: Sequence[UUID], *, with_faces: bool, gallery: int
 ) -> list[Scored]:
     position = {subject: i for i, subject in enumerate(subjects)}
     stored = sorted(repo.load_profiles(conn, subjects), key=lambda s: position[s.subject_id])
     # a query without a face scores every face as missing: no vectors need reading
     stored_faces = repo.faces_of(conn, [s.subject_id for s in stored]) if with_faces else {}
     return [
-        Scored(item, score_pair(query, _with_faces(item, stored_faces), algorithm=MATCHER))
+        Scored(
+            item,
+            score_pair(
+                query,
+                _with_faces(item, stored_faces),
+                algorithm=MATCHER,
+                gallery_size=gallery,
+            ),
+        )
         for item in stored
     ]
 

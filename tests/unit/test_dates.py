@@ -66,7 +66,10 @@ def test_a_reversed_range_is_put_in_order() -> None:
         ("1990-05-17", "1990-05-18", "month"),
         ("1990-05-17", "1990-05", "month"),
         ("1990-05-17", "1990-06-17", "typo"),
-        ("1990-05-17", "1980-05-17", "typo"),
+        ("1989-05-17", "1998-05-17", "typo"),
+        ("1990-05-17", "1980-05-17", "same_day_month"),
+        ("1983-05-17", "1989-05-17", "same_day_month"),
+        ("1983-05-17", "1990-05-17", "same_day_month"),
         ("1990-05-17", "1990", "year"),
         ("1990-05-17", "1990-01-01", "year"),
         ("1990-05-17", "1990-00-00", "year"),
@@ -83,8 +86,32 @@ def test_date_levels(a: str | None, b: str | None, expected: str) -> None:
     assert level(b, a) == expected
 
 
-def test_a_date_inside_an_age_assessment_range_is_in_range() -> None:
-    assert level("1990-05-17", None, rb={"from": "1988-01-01", "to": "1992-12-31"}) == "in_range"
+def test_a_date_inside_an_age_assessment_range_is_in_range_by_its_width() -> None:
+    five = {"from": "1988-01-01", "to": "1992-12-31"}
+    assert level("1990-05-17", None, rb=five) == "in_range_5y"
+    assert level("1990-05-17", None, rb={"from": "1989-01-01", "to": "1991-12-31"}) == (
+        "in_range_3y"
+    )
+    assert level("1990-05-17", None, rb={"from": "1990-01-01", "to": "1990-12-31"}) == (
+        "in_range_1y"
+    )
+    assert level("1990-05-17", None, rb={"from": "1980-01-01", "to": "1995-12-31"}) == (
+        "in_range_wide"
+    )
+
+
+def test_a_year_off_with_the_same_day_and_month_says_the_year_did_not_agree() -> None:
+    c = compare_birth_dates(parse_birth_date("1983-05-17"), parse_birth_date("1990-05-17"))
+    assert c.level == "same_day_month"
+    assert "7 apart" in c.detail and "does not agree" in c.detail
+
+
+def test_a_range_explanation_says_how_wide_the_range_was() -> None:
+    c = compare_birth_dates(
+        parse_birth_date("1990-05-17"),
+        parse_birth_date(None, {"from": "1988-01-01", "to": "1992-12-31"}),
+    )
+    assert "5 year(s) wide" in c.detail
 
 
 def test_a_date_just_outside_a_range_is_near_year() -> None:
@@ -103,14 +130,14 @@ def test_two_overlapping_ranges_are_in_range() -> None:
             ra={"from": "1985-01-01", "to": "1990-12-31"},
             rb={"from": "1989-01-01", "to": "1995-12-31"},
         )
-        == "in_range"
+        == "in_range_wide"
     )
 
 
 def test_a_claimed_date_that_disagrees_but_falls_in_the_other_range_is_in_range() -> None:
     assert (
         level("1980-01-05", "1991-04-02", ra=None, rb={"from": "1978-01-01", "to": "1982-12-31"})
-        == "in_range"
+        == "in_range_wide"
     )
 
 
