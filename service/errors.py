@@ -104,6 +104,7 @@ _FIELD_CODES = {
     "names": "invalid_name",
     "mrz": "invalid_mrz",
     "confidence": "invalid_confidence",
+    "protection": "invalid_protection",
 }
 
 
