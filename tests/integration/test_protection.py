@@ -3,6 +3,7 @@ feared persecution, gets the answer it would get for a person not in the gallery
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.db import Principal, set_context
-from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
+from tests.conftest import AgencyUsers, Servers, auth, create_agency, open_case, share
+from tests.integration.test_faces_api import PHOTO, SAME_PERSON, _upload
 from tests.integration.workers import WorkerProcess, wait_for
 
 PROTECTED = {
@@ -234,3 +236,40 @@ def test_a_bad_protection_claim_is_refused_with_a_code(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == code
+
+
+def test_a_face_query_of_the_country_of_origin_does_not_find_their_face(
+    client: TestClient, admin_token: str, agency: AgencyUsers, servers: Servers
+) -> None:
+    subject = {
+        "names": ["Maria Lopez"],
+        "nationality": ["ERI"],
+        "protection": {"asylum": "applied"},
+    }
+    case_id = open_case(client, agency.caseworker, "F-PROTECTED", subject)["id"]
+    assert _upload(client, agency, case_id, PHOTO.read_bytes()).status_code == 201
+    eritrea = _partner(client, admin_token, agency, "ERI")
+    italy = _partner(client, admin_token, agency, "ITA")
+    names = {"names": ["Svetlana Ivanova"]}
+    with_face = {"person": names, "face_image": base64.b64encode(SAME_PERSON.read_bytes()).decode()}
+    headers = auth(eritrea.partner, purpose="readmission request")
+    hidden = client.post("/v1/match", json=with_face, headers=headers)
+    absent = client.post("/v1/match", json={"person": names}, headers=headers)
+    assert hidden.status_code == 200, hidden.text
+    assert hidden.json()["candidates"] == []
+    assert hidden.content == absent.content
+    found = client.post(
+        "/v1/match", json=with_face, headers=auth(italy.partner, purpose="readmission request")
+    )
+    assert found.status_code == 200, found.text
+    assert len(found.json()["candidates"]) == 1
+    assert "asylum" not in found.text and "protection" not in found.text
+    for who, expected in ((eritrea, 0), (italy, 1), (agency, 1)):
+        with psycopg.connect(servers.app_url) as conn, conn.transaction():
+            set_context(
+                conn, Principal(user_id=who.caseworker_id, agency_id=who.id, role="partner")
+            )
+            row = conn.execute(
+                "SELECT count(*) FROM face_embeddings WHERE case_id = %s", (UUID(case_id),)
+            ).fetchone()
+            assert row == (expected,)
