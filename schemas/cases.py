@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, StringConstraints
 
-from schemas.common import StrictModel
+from schemas.common import StrictModel, Text
 from schemas.evidence import EvidenceSummary
 from schemas.person import Person
 
@@ -24,6 +24,13 @@ class CaseCreate(StrictModel):
     subject: Person
 
 
+class CaseClose(StrictModel):
+    """Closing a case: ``identified`` only for a case the two-person rule identified."""
+
+    outcome: Literal["identified", "no_match", "withdrawn"]
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+
+
 class CaseRead(BaseModel):
     """A case; ``evidence`` is filled on a single-case read, oldest item first."""
 
@@ -34,6 +41,10 @@ class CaseRead(BaseModel):
     created_by: UUID
     created_at: datetime
     updated_at: datetime
+    outcome: str | None = None
+    close_reason: str | None = None
+    closed_at: datetime | None = None
+    closed_by: UUID | None = None
     evidence: list[EvidenceSummary] = []
 
 
@@ -43,5 +54,6 @@ class CaseListItem(BaseModel):
     id: UUID
     reference: str
     state: str
+    outcome: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -103,6 +103,13 @@ class PersonDocument(StrictModel):
     issuer: Country | None = None
 
 
+class Protection(StrictModel):
+    """A protection claim; never disclosed to a partner agency (api.md)."""
+
+    asylum: Literal["applied", "granted", "refused", "withdrawn"]
+    feared_persecution: Annotated[list[Country], Field(max_length=10, default_factory=list)]
+
+
 class Person(StrictModel):
     """Everything but ``names`` is optional."""
 
@@ -115,6 +122,7 @@ class Person(StrictModel):
     birth_place: BirthPlace | None = None
     documents: Annotated[list[PersonDocument], Field(max_length=50, default_factory=list)]
     languages: Annotated[list[Language], Field(max_length=20, default_factory=list)]
+    protection: Protection | None = None
 
     def stored(self) -> dict[str, object]:
         """The person as stored and as handed to ``matching.build_profile``."""

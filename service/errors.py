@@ -123,6 +123,7 @@ _FIELD_CODES = {
     "parents": "invalid_name",
     "mrz": "invalid_mrz",
     "confidence": "invalid_confidence",
+    "protection": "invalid_protection",
 }
 
 

@@ -7,15 +7,45 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from schemas.cases import CaseCreate, CaseListItem, CaseRead
+from matching import build_profile, search_keys
+from schemas.cases import CaseClose, CaseCreate, CaseListItem, CaseRead
 from schemas.common import Page
 from service.deps import Caseworker, Context
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, InvalidInput, NotFound
 from service.pagination import MAX_LIMIT, decode_time_id_cursor, encode_cursor
 from service.repositories import cases as repo
 from service.repositories import evidence as evidence_repo
+from service.repositories import pipeline as pipeline_repo
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+CASE_STATES = frozenset(
+    {"open", "matching", "candidates_ready", "under_review", "identified", "no_match", "closed"}
+)
+
+
+def name_keys(text: str) -> tuple[tuple[str, ...], ...]:
+    """For each word of a free-text name query, its transliterated name keys (``tr:``
+    keys only: the phonetic ones are too loose for a search box); a case is found when
+    its profile holds a key of every word."""
+    groups: list[tuple[str, ...]] = []
+    for word in text.split()[:10]:
+        try:
+            profile = build_profile({"names": [word]})
+        except (ValueError, TypeError):
+            return ()
+        keys = tuple(sorted(k for k in search_keys(profile) if k.startswith("tr:")))
+        if not keys:
+            return ()
+        groups.append(keys)
+    return tuple(groups)
+
+
+def case_closed() -> Conflict:
+    return Conflict(
+        "This case is closed: it takes no new evidence or match runs.", code="case_closed"
+    )
 
 
 def case_not_found() -> NotFound:
@@ -46,17 +76,40 @@ def list_cases(
     ctx: Caseworker,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
+    state: str | None = None,
+    reference: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Page[CaseListItem]:
-    """Your agency's cases, oldest first."""
+    """Your agency's cases, oldest first; ``state`` and ``reference`` filter exactly,
+    ``q`` finds a name of the subject in any script (a Latin spelling also finds a
+    name stored in Han or Cyrillic once the case is indexed)."""
+    if state is not None and state not in CASE_STATES:
+        raise InvalidInput(
+            f"state is one of {', '.join(sorted(CASE_STATES))}.", code="invalid_state"
+        )
     after = decode_time_id_cursor(cursor)
-    items = repo.list_cases(ctx.conn, after=after, limit=limit + 1)
+    query = q.strip() if q is not None else None
+    items = repo.list_cases(
+        ctx.conn,
+        after=after,
+        limit=limit + 1,
+        state=state,
+        reference=reference,
+        q=query or None,
+        q_keys=name_keys(query) if query else (),
+    )
     page = items[:limit]
     next_cursor = (
         encode_cursor([page[-1].created_at.isoformat(), str(page[-1].id)])
         if len(items) > limit
         else None
     )
-    ctx.audit("case.list", object_type="case", details={"count": len(page)})
+    filters = {k: v for k, v in (("state", state), ("reference", reference)) if v}
+    ctx.audit(
+        "case.list",
+        object_type="case",
+        details={"count": len(page), **filters, "name_query": bool(query)},
+    )
     return Page[CaseListItem](items=page, next_cursor=next_cursor)
 
 
@@ -75,3 +128,37 @@ def get_case(case_id: UUID, ctx: Caseworker) -> CaseRead:
     case.evidence = evidence_repo.evidence_of(ctx.conn, case_id)
     ctx.audit("case.read", object_type="case", object_id=case_id)
     return case
+
+
+@router.post("/{case_id}/close")
+def close_case(case_id: UUID, body: CaseClose, ctx: Caseworker) -> CaseRead:
+    """Close the case with an outcome and a reason. ``identified`` only for a case that
+    two caseworkers' confirmations identified; an identified case does not close as
+    ``no_match``. A closed case takes no new evidence or match runs. Audited."""
+    case = pipeline_repo.lock_case(ctx.conn, case_id)
+    if case is None:
+        raise case_not_found()
+    if case.state == "closed":
+        raise Conflict("This case is already closed.", code="case_closed")
+    if body.outcome == "identified" and case.state != "identified":
+        raise Conflict(
+            "Only a case identified by two confirmations closes as identified; "
+            f"this one is {case.state}.",
+            code="case_not_identified",
+        )
+    if body.outcome == "no_match" and case.state == "identified":
+        raise Conflict(
+            "This case is identified: it closes as identified or withdrawn.",
+            code="case_identified",
+        )
+    closed = repo.close_case(
+        ctx.conn, case_id, outcome=body.outcome, reason=body.reason, closed_by=ctx.principal.user_id
+    )
+    assert closed is not None
+    ctx.audit(
+        "case.close",
+        object_type="case",
+        object_id=case_id,
+        details={"outcome": body.outcome, "previous_state": case.state},
+    )
+    return closed

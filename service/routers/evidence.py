@@ -23,16 +23,20 @@ from schemas.evidence import (
 from service import faces
 from service.deps import Caseworker, Context
 from service.errors import Conflict, InvalidInput, NotFound
+from service.repositories import cases as cases_repo
 from service.repositories import evidence as repo
 from service.repositories.pipeline import enqueue
-from service.routers.cases import case_not_found
+from service.routers.cases import case_closed, case_not_found
 
 router = APIRouter(prefix="/v1/cases", tags=["evidence"])
 
 
-def _require_case(ctx: Context, case_id: UUID) -> None:
-    if not repo.case_exists(ctx.conn, case_id):
+def _require_case(ctx: Context, case_id: UUID, *, open_only: bool = True) -> None:
+    state = cases_repo.case_state(ctx.conn, case_id)
+    if state is None:
         raise case_not_found()
+    if open_only and state == "closed":
+        raise case_closed()
 
 
 def _check_supersedes(
@@ -217,8 +221,8 @@ def erase_evidence(case_id: UUID, evidence_id: UUID, ctx: Caseworker) -> Evidenc
     """Erase an item at the end of its retention or on a lawful request. Its data is
     replaced by a tombstone (the item stays listed, marked erased); for a face image the
     encrypted photo, its thumbnail, its embedding and its search-index entry are deleted.
-    Audited; an item is erased once."""
-    _require_case(ctx, case_id)
+    Audited; an item is erased once (a closed case's too)."""
+    _require_case(ctx, case_id, open_only=False)
     found = repo.evidence_for_erasure(ctx.conn, case_id, evidence_id)
     if found is None:
         raise NotFound("This case has no evidence with that id.", code="evidence_not_found")

@@ -37,6 +37,10 @@ def start_match(case_id: UUID, ctx: Caseworker) -> MatchRequested:
     case = repo.lock_case(ctx.conn, case_id)
     if case is None:
         raise NotFound("No case has that id.", code="case_not_found")
+    if case.state == "closed":
+        raise Conflict(
+            "This case is closed: it takes no new evidence or match runs.", code="case_closed"
+        )
     if case.state not in _RESTARTABLE:
         raise Conflict(
             f"A case in state {case.state} is not matched again.", code="case_not_matchable"
