@@ -340,6 +340,18 @@ class FeatureScorer:
                         f"{detail}; {'rarer' if shift > 0 else 'more common'} name than usual "
                         f"({shift:+.1f})"
                     )
+                if level == "exact":
+                    # Each level's rarity centre is the typical name agreeing there, so a
+                    # common name agreeing exactly could weigh less than the same name
+                    # agreeing only across scripts; an exact agreement implies every
+                    # lesser one, so it never weighs less than any of them would.
+                    floor = max(
+                        (self.shifted(other, bits) for other in self.centre if other != level),
+                        default=0.0,
+                    )
+                    if floor > weight:
+                        weight = floor
+                        detail = f"{detail}; no less than a weaker agreement of it would weigh"
             return self.emit(level, weight, qv, cv, detail)
         qa = getattr(q, self.attribute)
         ca = getattr(c, self.attribute)
@@ -355,6 +367,15 @@ class FeatureScorer:
                 memo.clear()
             memo[(qa, ca)] = found
         return found
+
+    def shifted(self, level: str, bits: float) -> float:
+        """The weight of an agreeing ``level`` for a name of ``bits``, after the rarity
+        shift (never below 0)."""
+        weight = self.weights.get(level, 0.0)
+        if weight <= 0:
+            return 0.0
+        shift = max(-self.cap, min(self.cap, (bits - self.centre[level]) * self.rarity_weight))
+        return round(max(weight + shift, 0.0), 3) if abs(shift) >= 0.05 else weight
 
     def emit(
         self, level: str, weight: float, qv: str | None, cv: str | None, detail: str
