@@ -20,7 +20,7 @@ from PIL import Image, ImageFile, ImageFilter
 
 from matching import faces
 from matching.comparison import Comparison
-from matching.scoring import load_config
+from matching.scoring import load_algorithm
 from tests.conftest import FACES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -363,10 +363,10 @@ def test_closest_pair_decides_between_sets() -> None:
 
 def test_face_alone_can_never_reach_the_strong_band() -> None:
     config = faces.load_face_config()
-    algorithm = load_config()
-    lam = algorithm["prior"]["lambda"]
-    prior = math.log2(lam / (1 - lam))
-    assert prior + config.max_weight < algorithm["bands"]["strong"]
+    algorithm = load_algorithm()
+    # the largest prior any gallery gets (the smallest gallery)
+    prior = algorithm.prior_for(1)
+    assert prior + config.max_weight < algorithm.strong
     weights = {lv.level: math.log2(lv.m / lv.u) for lv in config.levels}
     assert weights["strong"] > weights["close"] > weights["far"] > weights["different"]
     assert weights["missing"] == 0
