@@ -31,7 +31,13 @@ from typing import Any
 
 from matching.normalize import ascii_fold
 
-__all__ = ["PERSIAN_LETTERS", "has_persian_letters", "persian_renderings", "rule_renderings"]
+__all__ = [
+    "PERSIAN_LETTERS",
+    "has_persian_letters",
+    "icu_transliterate",
+    "persian_renderings",
+    "rule_renderings",
+]
 
 Spelling = tuple[str, str, float]  # latin, convention, cost
 
@@ -46,7 +52,8 @@ def _transliterator(spec: str) -> Any:
         return None
 
 
-def _icu(spec: str, text: str) -> str:
+def icu_transliterate(spec: str, text: str) -> str:
+    """``text`` through the ICU transliterator ``spec``; empty when ICU lacks it."""
     tr = _transliterator(spec)
     if tr is None:
         return ""
@@ -110,7 +117,7 @@ def _georgian(token: str) -> list[Spelling]:
     national = token.translate(_GEORGIAN)
     out = [(national, "Georgian→national passport romanisation", 0.2)]
     out.append((national.replace("q", "k"), "Georgian→national, ყ as k", 0.5))
-    out.append((_fold(_icu("Georgian-Latin", token)), "Georgian→ICU", 0.5))
+    out.append((_fold(icu_transliterate("Georgian-Latin", token)), "Georgian→ICU", 0.5))
     return out
 
 
@@ -173,7 +180,7 @@ def _armenian(token: str) -> list[Spelling]:
     out = [(passport, "Armenian→passport practice", 0.2)]
     if passport.endswith("yan"):
         out.append((passport[:-3] + "ian", "Armenian→passport, -յան as -ian", 0.4))
-    out.append((_fold(_icu("Armenian-Latin", token)), "Armenian→ICU", 0.6))
+    out.append((_fold(icu_transliterate("Armenian-Latin", token)), "Armenian→ICU", 0.6))
     return out
 
 
@@ -243,7 +250,7 @@ def _ethiopic_units(token: str) -> list[tuple[str, str]]:
         elif row in _ETHIOPIC_LABIO:
             units.append((_ETHIOPIC_LABIO[row], _LABIO_VOWELS[off]))
         else:
-            latin = _fold(_icu("Ethiopic-Latin", ch).replace("ǝ", ""))
+            latin = _fold(icu_transliterate("Ethiopic-Latin", ch).replace("ǝ", ""))
             if latin:
                 units.append((latin, ""))
     return units
@@ -324,11 +331,11 @@ def _indic(token: str, script: str) -> list[Spelling]:
     name = script.capitalize()
     if script == "gurmukhi":  # tippi and bindi: a nasal ICU leaves out
         token = token.replace("\u0a70", "\u0a28\u0a4d").replace("\u0a02", "\u0a28\u0a4d")
-    full = _english(_icu(_ICU_SPEC[script], token))
+    full = _english(icu_transliterate(_ICU_SPEC[script], token))
     out: list[Spelling] = []
     last = token[-1:]
     if last and unicodedata.category(last) == "Lo" and _is_consonant(last):
-        deleted = _english(_icu(_ICU_SPEC[script], token + _VIRAMA[script]))
+        deleted = _english(icu_transliterate(_ICU_SPEC[script], token + _VIRAMA[script]))
         out.append((deleted, f"{name}→English, final schwa dropped", 0.1))
     else:
         deleted = full
@@ -337,7 +344,7 @@ def _indic(token: str, script: str) -> list[Spelling]:
         out.append((medial, f"{name}→English, schwas dropped", 0.3))
     out.append((full, f"{name}→ISO 15919 (ICU)", 0.4))
     final = token + _VIRAMA[script] if out and out[0][2] == 0.1 else token
-    iso = unicodedata.normalize("NFC", _icu(_ICU_SPEC[script], final))
+    iso = unicodedata.normalize("NFC", icu_transliterate(_ICU_SPEC[script], final))
     if "ī" in iso or "ū" in iso:  # Gurpreet, Poonam: long vowels written double
         doubled = _english(iso.replace("ī", "ee").replace("ū", "oo"))
         out.append((doubled, f"{name}→English, long ī/ū as ee/oo", 0.3))
@@ -360,7 +367,7 @@ def _is_consonant(ch: str) -> bool:
 
 
 def _tamil(token: str) -> list[Spelling]:
-    iso = _english(_icu("Tamil-Latin", token))
+    iso = _english(icu_transliterate("Tamil-Latin", token))
     out: list[Spelling] = [(iso, "Tamil→ISO 15919 (ICU)", 0.4)]
     spoken = re.sub(r"(?<=[aeiou])k(?=[aeiou])", "g", iso)  # intervocalic k is g
     spoken = re.sub(r"(?<=[aeiou])t(?=[aeiou])", "d", spoken)
@@ -371,7 +378,7 @@ def _tamil(token: str) -> list[Spelling]:
 
 
 def _thai_myanmar(token: str, script: str) -> list[Spelling]:
-    raw = _fold(_icu(_ICU_SPEC[script], token))
+    raw = _fold(icu_transliterate(_ICU_SPEC[script], token))
     if not raw:
         return []
     label = f"{script.capitalize()}→ICU"

@@ -58,6 +58,7 @@ from matching.normalize import (
     tokenize,
 )
 from matching.romanize import has_persian_letters, persian_renderings, rule_renderings
+from matching.romanize import icu_transliterate as _icu
 
 __all__ = [
     "SCRIPT_MODELS",
@@ -469,26 +470,6 @@ def learned_renderings(token: str, *, nbest: int = _NBEST) -> tuple[Rendering, .
 
 
 # ---------------------------------------------------------------- rules
-
-
-@lru_cache(maxsize=16)
-def _transliterator(spec: str) -> Any:
-    try:
-        import icu
-
-        return icu.Transliterator.createInstance(spec)
-    except Exception:
-        return None
-
-
-def _icu(spec: str, text: str) -> str:
-    tr = _transliterator(spec)
-    if tr is None:
-        return ""
-    try:
-        return str(tr.transliterate(text))
-    except Exception:
-        return ""
 
 
 def _icu_ascii(text: str) -> str:
