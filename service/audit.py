@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from service.db import Conn, Principal
 
 GENESIS = bytes(32)
-_LOCK_KEY = 7_341_002
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,44 +92,27 @@ def append(
     request_id: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append one event inside the caller's transaction; return its sequence number."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-    head = conn.execute("SELECT seq, hash FROM tessera_audit_head()").fetchone()
-    seq, prev = (head[0] + 1, bytes(head[1])) if head else (1, GENESIS)
-    event_id = uuid4()
-    occurred_at = datetime.now(UTC)
-    fields: dict[str, Any] = {
-        "actor_id": principal.user_id if principal else None,
-        "agency_id": principal.agency_id if principal else None,
-        "role": principal.role if principal else None,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id) if object_id is not None else None,
-        "purpose": purpose,
-        "request_id": request_id,
-        "details": json.loads(json.dumps(dict(details or {}), default=str)),
-    }
-    digest = event_hash(
-        seq=seq, event_id=event_id, occurred_at=occurred_at, prev_hash=prev, **fields
-    )
-    conn.execute(
-        """INSERT INTO audit_events (seq, id, occurred_at, actor_id, agency_id, role, action,
-                                     object_type, object_id, purpose, request_id, details,
-                                     prev_hash, hash)
-           VALUES (%(seq)s, %(id)s, %(occurred_at)s, %(actor_id)s, %(agency_id)s, %(role)s,
-                   %(action)s, %(object_type)s, %(object_id)s, %(purpose)s, %(request_id)s,
-                   %(details)s, %(prev_hash)s, %(hash)s)""",
-        {
-            **fields,
-            "details": json.dumps(fields["details"], ensure_ascii=False),
-            "seq": seq,
-            "id": event_id,
-            "occurred_at": occurred_at,
-            "prev_hash": prev,
-            "hash": digest,
-        },
-    )
-    return seq
+    """Append one event inside the caller's transaction; return its sequence number.
+
+    The database numbers, dates, links and hashes the event (``tessera_audit_append``,
+    under the audit lock): the service role cannot insert into the log directly.
+    """
+    row = conn.execute(
+        "SELECT tessera_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            principal.user_id if principal else None,
+            principal.agency_id if principal else None,
+            principal.role if principal else None,
+            action,
+            object_type,
+            str(object_id) if object_id is not None else None,
+            purpose,
+            request_id,
+            json.dumps(dict(details or {}), default=str, ensure_ascii=False),
+        ),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 _COLUMNS = (

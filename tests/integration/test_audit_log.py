@@ -186,6 +186,40 @@ def test_the_service_role_cannot_change_or_remove_audit_events(fresh_database: s
     assert _verify(fresh_database).length == 1
 
 
+def test_the_service_role_cannot_insert_an_audit_row_of_its_choosing(fresh_database: str) -> None:
+    _append_events(fresh_database, 2)
+    with psycopg.connect(app_url(fresh_database)) as conn:
+        set_context(conn, WRITER)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO audit_events (seq, id, occurred_at, action, prev_hash, hash) "
+                "VALUES (9223372036854775807, gen_random_uuid(), now(), 'forged', "
+                "'\\x00', '\\x00')"
+            )
+    # the append function numbers, dates and hashes the event itself: the chain stays
+    # whole and the next number follows the head
+    with psycopg.connect(app_url(fresh_database)) as conn, conn.transaction():
+        set_context(conn, WRITER)
+        seq = audit.append(conn, WRITER, "test.after", details={"n": 1})
+    assert seq == 3
+    result = _verify(fresh_database)
+    assert result.valid
+    assert result.length == 3
+
+
+def test_the_append_function_refuses_malformed_events(fresh_database: str) -> None:
+    with psycopg.connect(app_url(fresh_database)) as conn:
+        set_context(conn, WRITER)
+        for action, details in (("", "{}"), ("x" * 101, "{}"), ("test.event", "[1, 2]")):
+            with pytest.raises(psycopg.errors.InvalidParameterValue), conn.transaction():
+                conn.execute(
+                    "SELECT tessera_audit_append(NULL, NULL, NULL, %s, NULL, NULL, NULL, "
+                    "NULL, %s::jsonb)",
+                    (action, details),
+                )
+    assert _verify(fresh_database).length == 0
+
+
 def test_even_the_owner_is_stopped_by_the_append_only_trigger(fresh_database: str) -> None:
     _append_events(fresh_database, 1)
     for statement in (
