@@ -59,3 +59,13 @@ REVOKE ALL ON FUNCTION tessera_audit_append(uuid, uuid, text, text, text, text, 
 GRANT EXECUTE ON FUNCTION tessera_audit_append(uuid, uuid, text, text, text, text, text, text,
                                                jsonb) TO tessera_app;
 REVOKE INSERT ON audit_events FROM tessera_app;
+
+-- The stored hash of one event, for comparing the log with a published checkpoint. A
+-- hash tells nothing of the event; an agency's auditor cannot read other agencies' rows.
+CREATE FUNCTION tessera_audit_hash_at(p_seq bigint) RETURNS bytea
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, public
+    AS $$ SELECT a.hash FROM public.audit_events a WHERE a.seq = p_seq $$;
+
+REVOKE ALL ON FUNCTION tessera_audit_hash_at(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tessera_audit_hash_at(bigint) TO tessera_app;

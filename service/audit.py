@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -235,9 +236,17 @@ def verify_in_database(conn: Conn) -> Verification:
 
 
 def hash_at(conn: Conn, seq: int) -> bytes | None:
-    """The stored hash of event ``seq``, if there is one."""
-    row = conn.execute("SELECT hash FROM audit_events WHERE seq = %s", (seq,)).fetchone()
-    return bytes(row[0]) if row else None
+    """The stored hash of event ``seq``, if there is one (any role may compare hashes)."""
+    if seq == 0:
+        return GENESIS
+    row = conn.execute("SELECT tessera_audit_hash_at(%s)", (seq,)).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+def head(conn: Conn) -> tuple[int, bytes]:
+    """The log's length and the hash of its last event."""
+    row = conn.execute("SELECT seq, hash FROM tessera_audit_head()").fetchone()
+    return (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
 
 
 # Signed checkpoints ---------------------------------------------------------------------
@@ -292,3 +301,98 @@ def check_checkpoint_signature(checkpoint: Mapping[str, Any], public: Ed25519Pub
     except (InvalidSignature, KeyError, ValueError, TypeError):
         return False
     return True
+
+
+# Published checkpoints ------------------------------------------------------------------
+
+
+class CheckpointConflict(Exception):
+    """The log no longer extends the last published checkpoint."""
+
+
+def published_checkpoints(path: Path, public: Ed25519PublicKey) -> list[dict[str, Any]]:
+    """The checkpoints in ``path`` signed by ``public``'s key, in publication order.
+
+    A line that is not JSON or whose signature does not verify is not a checkpoint
+    and is left out: anyone who can write to the file cannot make the log look
+    shorter or different by adding lines.
+    """
+    if not path.exists():
+        return []
+    found: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            checkpoint = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(checkpoint, dict) and check_checkpoint_signature(checkpoint, public):
+            found.append(checkpoint)
+    return found
+
+
+def extends(conn: Conn, checkpoint: Mapping[str, Any]) -> bool:
+    """Whether the log still holds, unchanged, every event ``checkpoint`` saw."""
+    at = hash_at(conn, int(checkpoint["length"]))
+    return at is not None and at.hex() == checkpoint["head"]
+
+
+def publish_checkpoint(conn: Conn, key: Ed25519PrivateKey, path: Path) -> dict[str, Any] | None:
+    """Sign the log's head and append it to ``path`` when the log grew since the last
+    published checkpoint; ``None`` when there is nothing new. Refuses (and publishes
+    nothing) when the log no longer extends the last checkpoint."""
+    length, last_hash = head(conn)
+    published = published_checkpoints(path, key.public_key())
+    last = published[-1] if published else None
+    if last is not None:
+        if not extends(conn, last):
+            raise CheckpointConflict(
+                f"the log no longer holds the {last['length']} events of the checkpoint "
+                f"published at {last['time']}"
+            )
+        if int(last["length"]) == length:
+            return None
+    checkpoint = make_checkpoint(Verification(True, length, last_hash.hex(), None, None, None), key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(checkpoint, sort_keys=True) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    return checkpoint
+
+
+def against_checkpoint(
+    conn: Conn, verification: Verification, checkpoint: Mapping[str, Any] | None
+) -> Verification:
+    """``verification``, made invalid when the log does not extend ``checkpoint``.
+
+    A history rewritten with every later hash recomputed passes the chain check; it
+    cannot match a checkpoint published before the rewrite.
+    """
+    if checkpoint is None or not verification.valid:
+        return verification
+    if verification.length >= int(checkpoint["length"]) and extends(conn, checkpoint):
+        return verification
+    return Verification(
+        False,
+        verification.length,
+        verification.head,
+        None,
+        None,
+        f"the log no longer holds the {checkpoint['length']} events of the checkpoint "
+        f"published at {checkpoint['time']}: its history was rewritten or cut",
+    )
+
+
+def verify_published(
+    conn: Conn, *, key_path: Path, checkpoint_path: Path
+) -> tuple[Verification, dict[str, Any] | None]:
+    """The database's verdict on the chain, checked against the last checkpoint
+    published with this installation's key (if one was)."""
+    verification = verify_in_database(conn)
+    published = (
+        published_checkpoints(checkpoint_path, load_or_create_key(key_path).public_key())
+        if checkpoint_path.exists()
+        else []
+    )
+    last = published[-1] if published else None
+    return against_checkpoint(conn, verification, last), last

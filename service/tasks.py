@@ -10,9 +10,11 @@ from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from psycopg_pool import ConnectionPool
 
 from service import jobs
+from service.checkpointer import Checkpointer
 from service.db import Conn, open_pool
 from service.migrate import app_url
 from service.relay import Relay
+from service.runtime import audit_checkpoint_path, audit_key_path
 from service.settings import get_settings
 from service.worker import celery_app
 
@@ -20,6 +22,7 @@ log = logging.getLogger(__name__)
 
 _pool: ConnectionPool[Conn] | None = None
 _relay: Relay | None = None
+_checkpointer: Checkpointer | None = None
 
 
 def _url() -> str:
@@ -46,16 +49,25 @@ def _init_process(**_: Any) -> None:
 
 @worker_ready.connect
 def _start_relay(**_: Any) -> None:
-    global _relay
+    global _relay, _checkpointer
     settings = get_settings()
     _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
     _relay.start()
+    _checkpointer = Checkpointer(
+        _url(),
+        key_path=audit_key_path(settings),
+        out=audit_checkpoint_path(settings),
+        interval_s=settings.audit_checkpoint_interval_s,
+    )
+    _checkpointer.start()
 
 
 @worker_shutdown.connect
 def _stop_relay(**_: Any) -> None:
     if _relay is not None:
         _relay.stop()
+    if _checkpointer is not None:
+        _checkpointer.stop()
 
 
 def publish(job_id: int) -> None:
