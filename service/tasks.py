@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 from service import jobs
 from service.checkpointer import Checkpointer
 from service.db import Conn, open_pool
+from service.heartbeat import Heartbeat
 from service.migrate import app_url
 from service.relay import Relay
 from service.runtime import audit_checkpoint_path, audit_key_path
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 _pool: ConnectionPool[Conn] | None = None
 _relay: Relay | None = None
 _checkpointer: Checkpointer | None = None
+_heartbeat: Heartbeat | None = None
 
 
 def _url() -> str:
@@ -48,7 +50,24 @@ def _init_process(**_: Any) -> None:
 
 
 @worker_ready.connect
-def _start_relay(**_: Any) -> None:
+def _start_background(**_: Any) -> None:
+    global _heartbeat
+    settings = get_settings()
+    _heartbeat = Heartbeat(_url(), every_s=settings.heartbeat_s)
+    _heartbeat.start()
+    if settings.worker_relay:
+        start_relay()
+
+
+@worker_shutdown.connect
+def _stop_background(**_: Any) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+    stop_relay()
+
+
+def start_relay() -> None:
+    """The outbox relay and the audit checkpointer of this process."""
     global _relay, _checkpointer
     settings = get_settings()
     _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
@@ -62,8 +81,7 @@ def _start_relay(**_: Any) -> None:
     _checkpointer.start()
 
 
-@worker_shutdown.connect
-def _stop_relay(**_: Any) -> None:
+def stop_relay() -> None:
     if _relay is not None:
         _relay.stop()
     if _checkpointer is not None:
