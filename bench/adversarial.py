@@ -54,8 +54,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gallery import _typo  # noqa: E402
-from bench.harness import start as start_stack  # noqa: E402
-from bench.pipeline_load import bulk_import, partner_setup, pct, wait_profiles  # noqa: E402
 
 # A name part: its usual Latin spelling, other Latin spellings officers write, and the
 # native-script form (or a form with diacritics) where there is one.
@@ -450,6 +448,49 @@ def _exact_copy(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k != "external_id"}
 
 
+Query = tuple[str, str | None, dict[str, Any], dict[str, str]]
+"""(kind: mated, namesake or unmated; the true external id or None; the person as the
+partner sends it; the kinds of variant, e.g. ``{"name": "typo", "date": "jan1"}``)."""
+
+
+def build(
+    seed: int, n: int, queries: tuple[int, int, int]
+) -> tuple[list[dict[str, Any]], list[str], list[Query]]:
+    """The gallery and the queries for ``seed``: (registry records, their external ids,
+    queries). ``queries`` is (mated, namesakes, unmated). Pure: no stack, no I/O, so
+    other benchmarks (bench/peers.py) can pose the very same queries to other systems.
+    """
+    n_mated, n_namesakes, n_unmated = queries
+    rng = random.Random(seed)
+    generator = Generator(rng)
+    gallery = [generator.person() for _ in range(n)]
+    ids = [f"ADV-{seed}-{i:07d}" for i in range(n)]
+    records = [registry_record(rng, ids[i], p) for i, p in enumerate(gallery)]
+    known = {(p.key(), p.birth) for p in gallery}
+
+    qrng = random.Random(seed + 1)
+    out: list[Query] = []
+    for i in qrng.sample(range(n), n_mated):
+        query, kinds = mated_query(qrng, gallery[i])
+        out.append(("mated", ids[i], query, kinds))
+    while sum(q[0] == "namesake" for q in out) < n_namesakes:
+        i = qrng.randrange(n)
+        other, kind = namesake_of(qrng, gallery[i])
+        if (other.key(), other.birth) in known:
+            continue
+        kinds = {"namesake": kind, "tradition": other.tradition.name}
+        out.append(("namesake", None, namesake_query(qrng, other), kinds))
+    outsider = Generator(random.Random(seed + 2))
+    while sum(q[0] == "unmated" for q in out) < n_unmated:
+        stranger = outsider.person()
+        if any((stranger.key(), (stranger.birth[0] + dy, *stranger.birth[1:])) in known
+               for dy in range(-1, 2)):  # fmt: skip
+            continue
+        query, kinds = mated_query(qrng, stranger)
+        out.append(("unmated", None, query, kinds))
+    return records, ids, out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=20_000)
@@ -461,36 +502,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8793)
     parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "adversarial-home")
     args = parser.parse_args()
-    n_mated, n_namesakes, n_unmated = (int(x) for x in args.queries.split(","))
+    counts = tuple(int(x) for x in args.queries.split(","))
+    if len(counts) != 3:
+        parser.error("--queries takes three counts: mated,namesakes,unmated")
+
+    from bench.harness import start as start_stack
+    from bench.pipeline_load import bulk_import, partner_setup, pct, wait_profiles
 
     began = time.perf_counter()
-    rng = random.Random(args.seed)
-    generator = Generator(rng)
-    gallery = [generator.person() for _ in range(args.n)]
-    ids = [f"ADV-{args.seed}-{i:07d}" for i in range(args.n)]
-    records = [registry_record(rng, ids[i], p) for i, p in enumerate(gallery)]
-    known = {(p.key(), p.birth) for p in gallery}
-
-    qrng = random.Random(args.seed + 1)
-    queries: list[tuple[str, str | None, dict[str, Any], dict[str, str]]] = []
-    for i in qrng.sample(range(args.n), n_mated):
-        query, kinds = mated_query(qrng, gallery[i])
-        queries.append(("mated", ids[i], query, kinds))
-    while sum(q[0] == "namesake" for q in queries) < n_namesakes:
-        i = qrng.randrange(args.n)
-        other, kind = namesake_of(qrng, gallery[i])
-        if (other.key(), other.birth) in known:
-            continue
-        kinds = {"namesake": kind, "tradition": other.tradition.name}
-        queries.append(("namesake", None, namesake_query(qrng, other), kinds))
-    outsider = Generator(random.Random(args.seed + 2))
-    while sum(q[0] == "unmated" for q in queries) < n_unmated:
-        stranger = outsider.person()
-        if any((stranger.key(), (stranger.birth[0] + dy, *stranger.birth[1:])) in known
-               for dy in range(-1, 2)):  # fmt: skip
-            continue
-        query, kinds = mated_query(qrng, stranger)
-        queries.append(("unmated", None, query, kinds))
+    records, ids, queries = build(args.seed, args.n, (counts[0], counts[1], counts[2]))
 
     stack = start_stack(args.home, port=args.port, workers=args.workers)
     figures: dict[str, Any] = {"n": args.n, "seed": args.seed}
