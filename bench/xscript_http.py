@@ -107,7 +107,8 @@ def filler_names(data: Path, exclude: set[str]) -> list[str]:
             path = data / f"{script}.{split}.tsv"
             if path.exists():
                 pool.update(_title(latin) for latin, _ in load_split(path))
-    return sorted(pool - exclude)
+    # a token without a letter ("-", a number) is not a name the API takes
+    return sorted(n for n in pool - exclude if any(ch.isalpha() for ch in n))
 
 
 def _record(rng: random.Random, external_id: str, name: str) -> dict[str, Any]:

@@ -1,0 +1,111 @@
+"""The service's search path replayed in memory, for tuning without a stack.
+
+Same queries, gallery and tune/test halves as bench/xscript_http.py. Each gallery
+record's search keys (:func:`matching.search_keys`) go into an in-memory posting list;
+each names-only query is blocked as :func:`service.pipeline.block_candidates` blocks
+(the service's own :func:`~service.pipeline.key_weights`, ``BLOCK_PER_KEY``,
+``BLOCK_LIMIT``, ``EARLY_SCORE`` and ``BLOCK_RELATIVE``), then scored with the service's
+algorithm at the gallery's size and filtered and ranked as
+:func:`service.pipeline.find_candidates` does. Figures per script: how often the true
+name is reached by any key, kept by blocking, first, and among the first ten. The
+figures through HTTP (bench/xscript_http.py) are the ones to report; this is for
+finding where the true name is lost.
+
+    .venv/bin/python bench/xscript_replay.py --size 60000 --part tune
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.xscript_http import DEFAULT_DATA, filler_names, make_gallery, make_queries  # noqa: E402
+from bench.xscript_names import SCRIPTS  # noqa: E402
+from matching import build_profile, query_keys, score_pair, search_keys  # noqa: E402
+from service import pipeline  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--size", type=int, default=60000)
+    parser.add_argument("--queries", type=int, default=200, help="per script")
+    parser.add_argument("--part", default="tune", choices=("tune", "test", "all"))
+    parser.add_argument("--namesakes", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--relative", type=float, default=None, help="BLOCK_RELATIVE to try")
+    parser.add_argument("--limit", type=int, default=None, help="BLOCK_LIMIT to try")
+    args = parser.parse_args()
+    if args.relative is not None:
+        pipeline.BLOCK_RELATIVE = args.relative
+    if args.limit is not None:
+        pipeline.BLOCK_LIMIT = args.limit
+
+    queries = make_queries(args.data, args.queries, args.seed)
+    filler = filler_names(args.data, {n for q in queries for n in q.truth})
+    records = make_gallery(queries, filler, args.size, args.namesakes, args.seed)
+    started = time.perf_counter()
+    profiles = [build_profile(r) for r in records]
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, profile in enumerate(profiles):
+        for key in search_keys(profile):
+            postings[key].append(i)
+    counts = {k: len(v) for k, v in postings.items()}
+    counts["*"] = len(records)
+    print(f"gallery of {len(records)}: keys in {time.perf_counter() - started:.0f} s", flush=True)
+
+    tally: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for q in queries:
+        if args.part != "all" and q.part != args.part:
+            continue
+        query = build_profile({"names": [q.native]})
+        weights = pipeline.key_weights(counts, sorted(query_keys(query)))
+        score: dict[int, float] = defaultdict(float)
+        for key, weight in weights.items():
+            for i in postings[key][: pipeline.BLOCK_PER_KEY]:
+                score[i] += weight
+        ranked = sorted(score.items(), key=lambda x: (-x[1], x[0]))
+        reached = any(records[i]["names"][0] in q.truth for i, _ in ranked)
+        ranked = ranked[: pipeline.BLOCK_LIMIT]
+        floor = pipeline.BLOCK_RELATIVE * ranked[0][1] if ranked else 0.0
+        kept = [
+            i for r, (i, s) in enumerate(ranked) if r < pipeline.EARLY_SCORE or s >= floor
+        ]
+        scored = []
+        for i in kept:
+            result = score_pair(
+                query, profiles[i], algorithm=pipeline.MATCHER, gallery_size=len(records)
+            )
+            if result.match_weight >= pipeline.MIN_MATCH_WEIGHT or pipeline.name_kept(result):
+                scored.append((-result.match_weight, i))
+        scored.sort()
+        top = [records[i]["names"][0] for _, i in scored[:10]]
+        m = tally[q.script]
+        m["reached"].append(reached)
+        m["blocked"].append(any(records[i]["names"][0] in q.truth for i in kept))
+        m["rank1"].append(bool(top) and top[0] in q.truth)
+        m["recall10"].append(bool(set(top) & q.truth))
+        m["kept"].append(len(kept))
+    print(f"{'script':<9} {'n':>4} {'reached':>8} {'blocked':>8} {'rank1':>6} {'rec@10':>7} kept~")
+    for script in SCRIPTS:
+        m = tally[script]
+        if not m["kept"]:
+            continue
+        n = len(m["kept"])
+        print(
+            f"{script:<9} {n:>4} {sum(m['reached']) / n:>8.3f} {sum(m['blocked']) / n:>8.3f} "
+            f"{sum(m['rank1']) / n:>6.3f} {sum(m['recall10']) / n:>7.3f} "
+            f"{statistics.median(m['kept']):.0f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
