@@ -67,6 +67,7 @@ from matching.normalize import (
     detect_script,
     normalize_text,
     skeleton,
+    sound_classes,
     split_particles,
     tokenize,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "judge_names",
     "name_keys",
     "name_rarity",
+    "unread_parts",
     "unread_said",
 ]
 
@@ -199,6 +201,18 @@ class NameSet:
 
     def __bool__(self) -> bool:
         return bool(self.readings)
+
+
+def unread_parts(names: NameSet) -> tuple[str, ...]:
+    """The name parts, over every name of the set, in a script the matcher cannot read
+    (each once, in order): they are compared only as written and are to be reported.
+
+    >>> unread_parts(build_name_set(["ᏣᎳᎩ Smith", "Ahmed"]))
+    ('ᏣᎳᎩ',)
+    >>> unread_parts(build_name_set(["ትግርኛ"]))
+    ()
+    """
+    return tuple(dict.fromkeys(tok for r in names.readings for tok in r.unread))
 
 
 # ------------------------------------------------------------------ frequencies
@@ -885,6 +899,12 @@ def _add_form_keys(keys: set[str], form: str, *, trigram: bool) -> None:
     ph = _phonetic(form)
     if len(ph) >= 2:
         keys.add("ph:" + ph)
+    for sc in sound_classes(form):
+        if len(sc) >= 2:
+            keys.add("sc:" + sc)
+        if len(sc) >= 4:
+            # a final consonant heard or lost: "strabon" for Strabo, "spense" for Spencer
+            keys.add("sc:" + sc[:-1])
 
 
 def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
@@ -894,6 +914,10 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
       equality and pg_trgm similarity;
     * ``sk:<skeleton>`` its consonant skeleton (vowels and doubling dropped);
     * ``ph:<metaphone>`` its phonetic code;
+    * ``sc:<classes>`` its consonant classes (:func:`matching.normalize.sound_classes`),
+      and, from four classes on, the same without the last: the coarse key that finds
+      a reading differing in voicing, ``l``/``r``, ``m``/``n`` or a final consonant
+      (the rarity weights of blocking keep it from outweighing the finer ones);
     * ``nt:<token>`` a native-script part as written (normalised), and a part in a
       script the matcher cannot read: an exact copy always shares a key.
 
@@ -903,7 +927,7 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     is found as "jins", a reading of 金斯), as the comparator reads it.
 
     >>> sorted(name_keys(build_name_set(["Ahmed"])))
-    ['ph:amt', 'sk:hmd', 'tr:ahmed']
+    ['ph:amt', 'sc:nd', 'sk:hmd', 'tr:ahmed']
     """
     keys: set[str] = set()
     for reading in names.readings:
