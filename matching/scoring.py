@@ -64,7 +64,7 @@ __all__ = [
     "score_pair",
 ]
 
-DEFAULT_VERSION = "1.2"
+DEFAULT_VERSION = "1.3"
 
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
@@ -245,6 +245,15 @@ class FeatureSpec:
     #: Whether identical results recur often enough across candidates to share one
     #: (immutable) Feature object between results (sex, nationality, languages, ...).
     shared: bool = False
+    #: Levels (names only) whose rarity is the query name's own information rather
+    #: than the agreeing spelling's: across scripts, the chance that an unrelated record
+    #: agrees depends on the query, the same for every candidate, so a candidate's odd
+    #: spelling must not outrank the usual one (from 1.3).
+    query_rarity_levels: frozenset[str] = frozenset()
+    #: Per level, (centre, slope): the comparator's similarity moves the weight by
+    #: ``slope * (similarity - centre)`` bits, so that within a level a closer reading
+    #: weighs more (from 1.3, the cross-script name levels).
+    similarity_slope: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +319,8 @@ class FeatureScorer:
         self.cap = spec.rarity_cap
         self.max_weight = spec.max_weight
         self.shared = spec.shared
+        self.query_rarity: frozenset[str] = spec.query_rarity_levels
+        self.similarity: dict[str, tuple[float, float]] = dict(spec.similarity_slope)
         #: For the built-in comparators that read one profile attribute each (and report
         #: no rarity): the comparator, called on the two values directly, and the
         #: attribute.
@@ -329,8 +340,16 @@ class FeatureScorer:
     def score(self, q: Profile, c: Profile) -> tuple[float, Feature]:
         direct = self.direct
         if direct is None:
-            (level, qv, cv, detail, _sim), bits = self.judge(q, c)
+            (level, qv, cv, detail, sim), bits = self.judge(q, c)
             weight = self.weights.get(level, 0.0)
+            if level in self.query_rarity and bits > 0 and q.name_bits > 0:
+                bits = q.name_bits
+            graded = self.similarity.get(level)
+            if graded is not None and weight > 0:
+                move = graded[1] * (sim - graded[0])
+                if abs(move) >= 0.05:
+                    weight = round(max(weight + move, 0.0), 3)
+                    detail = f"{detail}; {'closer' if move > 0 else 'looser'} reading ({move:+.1f})"
             if bits > 0 and weight > 0 and level in self.centre:
                 shift = (bits - self.centre[level]) * self.rarity_weight
                 shift = max(-self.cap, min(self.cap, shift))
@@ -427,6 +446,11 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
                 float(rarity.get("cap", 0.0)),
                 float(feature.get("max_weight", math.inf)),
                 fname in _SHARED_FEATURES,
+                frozenset(rarity.get("query_side_levels", ())),
+                {
+                    str(level): (float(v["centre"]), float(v["slope"]))
+                    for level, v in (feature.get("similarity") or {}).get("levels", {}).items()
+                },
             )
         )
     prior = config["prior"]
