@@ -120,6 +120,9 @@ class PartnerCandidate(BaseModel):
     score: float
     band: str
     match_weight: float
+    #: the candidate's name parts in a script the matcher cannot read: compared only
+    #: as written (the explanation says so); a count, the values stay undisclosed
+    unread_parts: int = 0
     explanation: list[ExplanationItem]
 
 
@@ -129,6 +132,9 @@ class PartnerAnswer(BaseModel):
     #: records of the searched galleries still waiting to be indexed: this answer
     #: could not find them; 0 when every imported record is searchable
     pending_index: int
+    #: the query's name parts in a script the matcher cannot read: they find only a
+    #: record holding the very same text, and are never silently dropped
+    unread_parts: int = 0
     candidates: list[PartnerCandidate]
 
 

@@ -21,6 +21,7 @@ from matching import MatchResult, Profile, build_profile, query_keys, score_pair
 from matching.comparison import Comparison
 from matching.faces import compare_face_sets, load_face_config
 from matching.keys import KEYS_VERSION
+from matching.names import unread_parts
 from matching.scoring import DEFAULT, extend_algorithm
 from service.db import Conn
 from service.profiles import merge_person, person_hash
@@ -145,6 +146,14 @@ PROFILES = ProfileCache()
 class Scored:
     stored: repo.StoredProfile
     result: MatchResult
+    #: the candidate's name parts in a script the matcher cannot read (compared only
+    #: as written): reported as a count, never dropped without a word
+    unread_parts: int = 0
+
+
+def unread_name_parts(person: Mapping[str, Any]) -> int:
+    """How many name parts of ``person`` are in a script the matcher cannot read."""
+    return len(unread_parts(build_profile({"names": person.get("names") or []}).names))
 
 
 def explanation(result: MatchResult, *, disclose_candidate: bool) -> list[dict[str, Any]]:
@@ -191,7 +200,11 @@ def find_candidates(
     if not any(item.result.band == "strong" for item in scored):
         rest = [s for s in keyed[EARLY_SCORE:] if s not in face_subjects]
         scored += _load_and_score(conn, query, rest, with_faces=bool(faces), gallery=gallery)
-    scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s)]
+    scored = [
+        s
+        for s in scored
+        if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s) or name_kept(s.result)
+    ]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
     timings = {
@@ -209,18 +222,12 @@ def _load_and_score(
     stored = sorted(repo.load_profiles(conn, subjects), key=lambda s: position[s.subject_id])
     # a query without a face scores every face as missing: no vectors need reading
     stored_faces = repo.faces_of(conn, [s.subject_id for s in stored]) if with_faces else {}
-    return [
-        Scored(
-            item,
-            score_pair(
-                query,
-                _with_faces(item, stored_faces),
-                algorithm=MATCHER,
-                gallery_size=gallery,
-            ),
-        )
-        for item in stored
-    ]
+    scored = []
+    for item in stored:
+        candidate = _with_faces(item, stored_faces)
+        result = score_pair(query, candidate, algorithm=MATCHER, gallery_size=gallery)
+        scored.append(Scored(item, result, len(unread_parts(candidate.names))))
+    return scored
 
 
 def face_candidates(
@@ -248,6 +255,18 @@ def _with_faces(stored: repo.StoredProfile, faces: Mapping[UUID, list[list[float
     return dataclasses.replace(
         profile, faces=tuple(np.asarray(v, dtype=np.float64) for v in vectors)
     )
+
+
+#: Name levels that keep a candidate on the list whatever its match weight: with a
+#: names-only query (a partner often has nothing else) the gallery prior alone puts
+#: every candidate of a 60,000-record gallery under MIN_MATCH_WEIGHT, and the name the
+#: comparator found across scripts must still be shown (bench/xscript_http.py).
+_NAME_KEEP = frozenset({"exact", "transliteration", "strong"})
+
+
+def name_kept(result: MatchResult) -> bool:
+    """Whether the name agrees well enough to list the candidate whatever its weight."""
+    return any(f.feature == "name" and f.level in _NAME_KEEP for f in result.features)
 
 
 def _face_kept(item: Scored) -> bool:

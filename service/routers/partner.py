@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from schemas.matching import ExplanationItem, PartnerAnswer, PartnerCandidate, PartnerQuery
 from service.deps import Partner
 from service.faces import query_embedding
-from service.pipeline import ALGORITHM, explanation, find_candidates
+from service.pipeline import ALGORITHM, explanation, find_candidates, unread_name_parts
 from service.repositories import pipeline as repo
 
 router = APIRouter(prefix="/v1", tags=["partner"])
@@ -38,6 +38,7 @@ def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
             score=round(item.result.probability, 6),
             band=item.result.band,
             match_weight=round(item.result.match_weight, 4),
+            unread_parts=item.unread_parts,
             explanation=[
                 ExplanationItem(**e) for e in explanation(item.result, disclose_candidate=False)
             ],
@@ -62,5 +63,6 @@ def partner_match(body: PartnerQuery, ctx: Partner) -> PartnerAnswer:
         algorithm=ALGORITHM,
         gallery_version=repo.gallery_version(ctx.conn),
         pending_index=repo.pending_index(ctx.conn),
+        unread_parts=unread_name_parts(person),
         candidates=candidates,
     )
