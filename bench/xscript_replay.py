@@ -42,7 +42,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--relative", type=float, default=None, help="BLOCK_RELATIVE to try")
     parser.add_argument("--limit", type=int, default=None, help="BLOCK_LIMIT to try")
+    parser.add_argument("--show", type=int, default=0, help="print this many rank-1 misses")
+    parser.add_argument(
+        "--slope", type=float, default=None, help="name similarity slope to try (both levels)"
+    )
     args = parser.parse_args()
+    if args.slope is not None:
+        for scorer in pipeline.MATCHER.scorers:
+            scorer.similarity = {
+                level: (centre, args.slope) for level, (centre, _) in scorer.similarity.items()
+            }
     if args.relative is not None:
         pipeline.BLOCK_RELATIVE = args.relative
     if args.limit is not None:
@@ -62,6 +71,7 @@ def main() -> None:
     print(f"gallery of {len(records)}: keys in {time.perf_counter() - started:.0f} s", flush=True)
 
     tally: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    shown = 0
     for q in queries:
         if args.part != "all" and q.part != args.part:
             continue
@@ -75,9 +85,7 @@ def main() -> None:
         reached = any(records[i]["names"][0] in q.truth for i, _ in ranked)
         ranked = ranked[: pipeline.BLOCK_LIMIT]
         floor = pipeline.BLOCK_RELATIVE * ranked[0][1] if ranked else 0.0
-        kept = [
-            i for r, (i, s) in enumerate(ranked) if r < pipeline.EARLY_SCORE or s >= floor
-        ]
+        kept = [i for r, (i, s) in enumerate(ranked) if r < pipeline.EARLY_SCORE or s >= floor]
         scored = []
         for i in kept:
             result = score_pair(
@@ -87,6 +95,14 @@ def main() -> None:
                 scored.append((-result.match_weight, i))
         scored.sort()
         top = [records[i]["names"][0] for _, i in scored[:10]]
+        if args.show and top[:1] != [] and top[0] not in q.truth and shown < args.show:
+            shown += 1
+            print(
+                q.script,
+                q.native,
+                sorted(q.truth),
+                [(records[i]["names"][0], round(-w, 2)) for w, i in scored[:4]],
+            )
         m = tally[q.script]
         m["reached"].append(reached)
         m["blocked"].append(any(records[i]["names"][0] in q.truth for i in kept))

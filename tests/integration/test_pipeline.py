@@ -396,3 +396,59 @@ def test_a_job_that_keeps_failing_lands_in_dead_letters(
     attempts, error = wait_for(dead, timeout=90)
     assert attempts == 5
     assert "UUID" in error
+
+
+def test_match_counts_the_name_parts_it_cannot_read_and_still_finds_the_exact_copy(
+    client: TestClient,
+    worker: WorkerProcess,
+    agency: AgencyUsers,
+    admin_token: str,
+    servers: Servers,
+) -> None:
+    # Cherokee syllabary: no reading, compared only as written, and said so
+    unread = {"names": ["ᏣᎳᎩ Smith"], "birth_date": "1971-03-02"}
+    plain = {"names": ["Ahmed Smith"], "birth_date": "1971-03-02"}
+    ids = [
+        _identity(client, agency.caseworker, unread, "REG-UNREAD"),
+        _identity(client, agency.caseworker, plain, "REG-PLAIN"),
+    ]
+    wait_for(lambda: _indexed(servers.owner_url, ids))
+    partner = create_agency(client, admin_token, country="USA")
+    share(client, admin_token, agency, partner)
+    headers = auth(partner.partner, purpose="readmission request 43")
+
+    answer = client.post("/v1/match", json={"person": unread, "limit": 5}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["unread_parts"] == 1
+    by_ref = {c["ref"]: c for c in body["candidates"]}
+    assert body["candidates"][0]["ref"] == "REG-UNREAD"
+    assert by_ref["REG-UNREAD"]["unread_parts"] == 1
+    assert by_ref["REG-PLAIN"]["unread_parts"] == 0
+    # the stored unread text itself is never disclosed, only counted
+    assert by_ref["REG-PLAIN"]["explanation"][0].get("candidate") is None
+
+    latin = client.post("/v1/match", json={"person": plain, "limit": 5}, headers=headers)
+    assert latin.json()["unread_parts"] == 0
+
+
+def test_a_names_only_cross_script_query_finds_the_latin_record(
+    client: TestClient,
+    worker: WorkerProcess,
+    agency: AgencyUsers,
+    admin_token: str,
+    servers: Servers,
+) -> None:
+    # what a partner often has: one name, in its own script
+    ids = [_identity(client, agency.caseworker, {"names": ["Cathryn"]}, "REG-CATHRYN")]
+    wait_for(lambda: _indexed(servers.owner_url, ids))
+    partner = create_agency(client, admin_token, country="ISR")
+    share(client, admin_token, agency, partner)
+    answer = client.post(
+        "/v1/match",
+        json={"person": {"names": ["קתרין"]}, "limit": 5},
+        headers=auth(partner.partner, purpose="readmission request 44"),
+    )
+    assert answer.status_code == 200, answer.text
+    found = [c for c in answer.json()["candidates"] if c["ref"] == "REG-CATHRYN"]
+    assert found and found[0]["explanation"][0]["level"] == "transliteration"

@@ -305,7 +305,9 @@ def test_unrelated_names_share_few_keys() -> None:
     assert not a & b
 
 
-def test_sound_class_keys_join_readings_that_differ_in_voicing_liquids_or_a_final_consonant() -> None:
+def test_sound_class_keys_join_readings_that_differ_in_voicing_liquids_or_a_final_consonant() -> (
+    None
+):
     # pairs from the xscript train split whose finer keys (tr, sk, ph) do not meet
     for native_reading, latin in [
         ("bezanson", "Besançon"),
