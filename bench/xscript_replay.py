@@ -46,7 +46,19 @@ def main() -> None:
     parser.add_argument(
         "--slope", type=float, default=None, help="name similarity slope to try (both levels)"
     )
+    parser.add_argument("--tie-by-block", action="store_true", help="break ties by blocking rank")
+    parser.add_argument(
+        "--per-part", type=int, default=None, help="readings per native part to key (name_keys)"
+    )
     args = parser.parse_args()
+    if args.per_part is not None:
+        import functools
+
+        import matching.keys
+
+        matching.keys.name_keys = functools.partial(  # type: ignore[assignment]
+            matching.keys.name_keys, per_part=args.per_part
+        )
     if args.slope is not None:
         for scorer in pipeline.MATCHER.scorers:
             scorer.similarity = {
@@ -87,21 +99,22 @@ def main() -> None:
         floor = pipeline.BLOCK_RELATIVE * ranked[0][1] if ranked else 0.0
         kept = [i for r, (i, s) in enumerate(ranked) if r < pipeline.EARLY_SCORE or s >= floor]
         scored = []
-        for i in kept:
+        for rank, i in enumerate(kept):
             result = score_pair(
                 query, profiles[i], algorithm=pipeline.MATCHER, gallery_size=len(records)
             )
             if result.match_weight >= pipeline.MIN_MATCH_WEIGHT or pipeline.name_kept(result):
-                scored.append((-result.match_weight, i))
+                # ties at the same weight: the service's order (blocking rank, then id)
+                scored.append((-result.match_weight, rank if args.tie_by_block else i, i))
         scored.sort()
-        top = [records[i]["names"][0] for _, i in scored[:10]]
+        top = [records[i]["names"][0] for _, _, i in scored[:10]]
         if args.show and top[:1] != [] and top[0] not in q.truth and shown < args.show:
             shown += 1
             print(
                 q.script,
                 q.native,
                 sorted(q.truth),
-                [(records[i]["names"][0], round(-w, 2)) for w, i in scored[:4]],
+                [(records[i]["names"][0], round(-w, 2)) for w, _, i in scored[:4]],
             )
         m = tally[q.script]
         m["reached"].append(reached)
