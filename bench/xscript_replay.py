@@ -47,18 +47,7 @@ def main() -> None:
         "--slope", type=float, default=None, help="name similarity slope to try (both levels)"
     )
     parser.add_argument("--tie-by-block", action="store_true", help="break ties by blocking rank")
-    parser.add_argument(
-        "--per-part", type=int, default=None, help="readings per native part to key (name_keys)"
-    )
     args = parser.parse_args()
-    if args.per_part is not None:
-        import functools
-
-        import matching.keys
-
-        matching.keys.name_keys = functools.partial(  # type: ignore[assignment]
-            matching.keys.name_keys, per_part=args.per_part
-        )
     if args.slope is not None:
         for scorer in pipeline.MATCHER.scorers:
             scorer.similarity = {
