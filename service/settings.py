@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     pool_min_size: int = 1
     pool_max_size: int = 10
     audit_key_file: Path | None = None
+    #: Where signed checkpoints are published, one JSON line each (default
+    #: ``<home>/audit-checkpoints.jsonl``); point it outside the database's machine.
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_interval_s: float = 300.0
     redeliver_after_s: float = 900.0
     retry_backoff_s: float = 2.0
     max_bulk_bytes: int = 67_108_864

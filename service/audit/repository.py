@@ -1,22 +1,19 @@
-"""SQL of the audit log: the chain's head under its lock, appending, reading, verifying.
+"""SQL of the audit log: appending (through the database's own function), reading,
+verifying, the chain's head.
 
-:class:`AuditEvent` is the one list of an event's fields: the insert, the reads and the
-hash (:func:`service.audit.service.event_hash`) all take their columns from it.
+:class:`AuditEvent` is the one list of an event's fields: the reads, the API's shape and
+the hash (:func:`service.audit.service.event_hash`) all take their fields from it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from service.db import Conn
-
-#: The transaction-scoped advisory lock every writer takes before reading the head.
-_LOCK_KEY = 7_341_002
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +37,6 @@ class AuditEvent:
 #: The columns of ``audit_events``, in the order of :class:`AuditEvent`'s fields.
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(AuditEvent))
 _SELECT = ", ".join(COLUMNS)
-_INSERT = (
-    f"INSERT INTO audit_events ({_SELECT}) "  # noqa: S608
-    f"VALUES ({', '.join(f'%({c})s' for c in COLUMNS)})"
-)
 
 
 def _event(row: tuple[Any, ...]) -> AuditEvent:
@@ -53,18 +46,28 @@ def _event(row: tuple[Any, ...]) -> AuditEvent:
     return AuditEvent(**values)
 
 
-def lock_head(conn: Conn) -> tuple[int, bytes] | None:
-    """Take the writers' lock (held until the transaction ends) and read the chain's
-    head: (sequence number, hash), or None for an empty log."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
-    head = conn.execute("SELECT seq, hash FROM tessera_audit_head()").fetchone()
-    return (int(head[0]), bytes(head[1])) if head else None
-
-
-def insert_event(conn: Conn, event: AuditEvent) -> None:
-    params = dict(zip(COLUMNS, astuple(event), strict=True))
-    params["details"] = json.dumps(event.details, ensure_ascii=False)
-    conn.execute(_INSERT, params)
+def append_event(
+    conn: Conn,
+    *,
+    actor_id: UUID | None,
+    agency_id: UUID | None,
+    role: str | None,
+    action: str,
+    object_type: str | None,
+    object_id: str | None,
+    purpose: str | None,
+    request_id: str | None,
+    details: str,
+) -> int:
+    """Append one event through ``tessera_audit_append`` (migration 0013), which numbers,
+    dates, links and hashes it under the audit lock; returns its sequence number. The
+    service role cannot insert into the log directly."""
+    row = conn.execute(
+        "SELECT tessera_audit_append(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (actor_id, agency_id, role, action, object_type, object_id, purpose, request_id, details),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def iter_events(conn: Conn, *, batch: int = 5000) -> Iterator[AuditEvent]:
@@ -111,6 +114,13 @@ def verify_in_database(conn: Conn) -> tuple[bool, int, str, UUID | None, int | N
 
 
 def hash_at(conn: Conn, seq: int) -> bytes | None:
-    """The stored hash of event ``seq``, if there is one."""
-    row = conn.execute("SELECT hash FROM audit_events WHERE seq = %s", (seq,)).fetchone()
-    return bytes(row[0]) if row else None
+    """The stored hash of event ``seq`` (``seq`` > 0), if there is one; any role may
+    compare hashes."""
+    row = conn.execute("SELECT tessera_audit_hash_at(%s)", (seq,)).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+def head(conn: Conn) -> tuple[int, bytes] | None:
+    """The log's length and the hash of its last event; None for an empty log."""
+    row = conn.execute("SELECT seq, hash FROM tessera_audit_head()").fetchone()
+    return (int(row[0]), bytes(row[1])) if row else None

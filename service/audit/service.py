@@ -1,4 +1,4 @@
-"""The hash-chained audit log: append, verify, signed checkpoints.
+"""The hash-chained audit log: append, verify, signed and published checkpoints.
 
 Every event's hash covers its own fields and the previous event's hash, so an
 edited, deleted or reordered row breaks the chain from that point on. Writers take
@@ -9,25 +9,26 @@ still form a single chain; the lock is held until the writer's transaction ends.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from schemas.audit import AuditEventRead, AuditVerification
+from schemas.audit import AuditEventRead, AuditVerification, PublishedCheckpoint
 from schemas.common import Page
 from service.audit import repository as repo
 from service.audit.repository import AuditEvent
 from service.db import Conn, Principal
+from service.ops.runtime import audit_checkpoint_path, audit_key_path
 from service.pagination import decode_seq_cursor, encode_cursor
 
 if TYPE_CHECKING:  # deps writes through append(): no import back at run time
@@ -69,13 +70,13 @@ def append(
     request_id: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> int:
-    """Append one event inside the caller's transaction; return its sequence number."""
-    head = repo.lock_head(conn)
-    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    unsigned = AuditEvent(
-        seq=seq,
-        id=uuid4(),
-        occurred_at=datetime.now(UTC),
+    """Append one event inside the caller's transaction; return its sequence number.
+
+    The database numbers, dates, links and hashes the event (``tessera_audit_append``,
+    under the audit lock): the service role cannot insert into the log directly.
+    """
+    return repo.append_event(
+        conn,
         actor_id=principal.user_id if principal else None,
         agency_id=principal.agency_id if principal else None,
         role=principal.role if principal else None,
@@ -84,12 +85,8 @@ def append(
         object_id=str(object_id) if object_id is not None else None,
         purpose=purpose,
         request_id=request_id,
-        details=json.loads(json.dumps(dict(details or {}), default=str)),
-        prev_hash=prev,
-        hash=b"",
+        details=json.dumps(dict(details or {}), default=str, ensure_ascii=False),
     )
-    repo.insert_event(conn, dataclasses.replace(unsigned, hash=event_hash(unsigned)))
-    return seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +142,15 @@ def iter_events(conn: Conn, *, batch: int = 5000) -> Iterator[AuditEvent]:
 
 
 def hash_at(conn: Conn, seq: int) -> bytes | None:
-    """The stored hash of event ``seq``, if there is one."""
+    """The stored hash of event ``seq``, if there is one (:data:`GENESIS` for 0)."""
+    if seq == 0:
+        return GENESIS
     return repo.hash_at(conn, seq)
+
+
+def head(conn: Conn) -> tuple[int, bytes]:
+    """The log's length and the hash of its last event."""
+    return repo.head(conn) or (0, GENESIS)
 
 
 # For auditors ---------------------------------------------------------------------------
@@ -174,9 +178,22 @@ def events_page(
 
 
 def verify_log(ctx: Context) -> AuditVerification:
-    """The whole chain's verdict, computed in the database; the check is audited."""
-    result = verify_in_database(ctx.conn)
-    ctx.audit("audit.verify", details={"valid": result.valid, "length": result.length})
+    """The whole chain's verdict, computed in the database and compared with the last
+    published checkpoint (a history rewritten with recomputed hashes does not match
+    it); the check is audited."""
+    result, checkpoint = verify_published(
+        ctx.conn,
+        key_path=audit_key_path(ctx.settings),
+        checkpoint_path=audit_checkpoint_path(ctx.settings),
+    )
+    ctx.audit(
+        "audit.verify",
+        details={
+            "valid": result.valid,
+            "length": result.length,
+            "checkpoint_length": checkpoint["length"] if checkpoint else None,
+        },
+    )
     return AuditVerification(
         valid=result.valid,
         length=result.length,
@@ -184,6 +201,13 @@ def verify_log(ctx: Context) -> AuditVerification:
         first_bad=result.first_bad,
         first_bad_seq=result.first_bad_seq,
         reason=result.reason,
+        checkpoint=(
+            PublishedCheckpoint(
+                length=checkpoint["length"], head=checkpoint["head"], time=checkpoint["time"]
+            )
+            if checkpoint
+            else None
+        ),
     )
 
 
@@ -239,3 +263,98 @@ def check_checkpoint_signature(checkpoint: Mapping[str, Any], public: Ed25519Pub
     except (InvalidSignature, KeyError, ValueError, TypeError):
         return False
     return True
+
+
+# Published checkpoints ------------------------------------------------------------------
+
+
+class CheckpointConflict(Exception):
+    """The log no longer extends the last published checkpoint."""
+
+
+def published_checkpoints(path: Path, public: Ed25519PublicKey) -> list[dict[str, Any]]:
+    """The checkpoints in ``path`` signed by ``public``'s key, in publication order.
+
+    A line that is not JSON or whose signature does not verify is not a checkpoint
+    and is left out: anyone who can write to the file cannot make the log look
+    shorter or different by adding lines.
+    """
+    if not path.exists():
+        return []
+    found: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            checkpoint = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(checkpoint, dict) and check_checkpoint_signature(checkpoint, public):
+            found.append(checkpoint)
+    return found
+
+
+def extends(conn: Conn, checkpoint: Mapping[str, Any]) -> bool:
+    """Whether the log still holds, unchanged, every event ``checkpoint`` saw."""
+    at = hash_at(conn, int(checkpoint["length"]))
+    return at is not None and at.hex() == checkpoint["head"]
+
+
+def publish_checkpoint(conn: Conn, key: Ed25519PrivateKey, path: Path) -> dict[str, Any] | None:
+    """Sign the log's head and append it to ``path`` when the log grew since the last
+    published checkpoint; ``None`` when there is nothing new. Refuses (and publishes
+    nothing) when the log no longer extends the last checkpoint."""
+    length, last_hash = head(conn)
+    published = published_checkpoints(path, key.public_key())
+    last = published[-1] if published else None
+    if last is not None:
+        if not extends(conn, last):
+            raise CheckpointConflict(
+                f"the log no longer holds the {last['length']} events of the checkpoint "
+                f"published at {last['time']}"
+            )
+        if int(last["length"]) == length:
+            return None
+    checkpoint = make_checkpoint(Verification(True, length, last_hash.hex(), None, None, None), key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(checkpoint, sort_keys=True) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    return checkpoint
+
+
+def against_checkpoint(
+    conn: Conn, verification: Verification, checkpoint: Mapping[str, Any] | None
+) -> Verification:
+    """``verification``, made invalid when the log does not extend ``checkpoint``.
+
+    A history rewritten with every later hash recomputed passes the chain check; it
+    cannot match a checkpoint published before the rewrite.
+    """
+    if checkpoint is None or not verification.valid:
+        return verification
+    if verification.length >= int(checkpoint["length"]) and extends(conn, checkpoint):
+        return verification
+    return Verification(
+        False,
+        verification.length,
+        verification.head,
+        None,
+        None,
+        f"the log no longer holds the {checkpoint['length']} events of the checkpoint "
+        f"published at {checkpoint['time']}: its history was rewritten or cut",
+    )
+
+
+def verify_published(
+    conn: Conn, *, key_path: Path, checkpoint_path: Path
+) -> tuple[Verification, dict[str, Any] | None]:
+    """The database's verdict on the chain, checked against the last checkpoint
+    published with this installation's key (if one was)."""
+    verification = verify_in_database(conn)
+    published = (
+        published_checkpoints(checkpoint_path, load_or_create_key(key_path).public_key())
+        if checkpoint_path.exists()
+        else []
+    )
+    last = published[-1] if published else None
+    return against_checkpoint(conn, verification, last), last

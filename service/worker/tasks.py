@@ -12,15 +12,18 @@ from psycopg_pool import ConnectionPool
 from service.db import Conn, open_pool
 from service.indexing import algorithm
 from service.ops.migrate import app_url
+from service.ops.runtime import audit_checkpoint_path, audit_key_path
 from service.settings import get_settings
 from service.worker import jobs
 from service.worker.celery_app import celery_app
+from service.worker.checkpointer import Checkpointer
 from service.worker.relay import Relay
 
 log = logging.getLogger(__name__)
 
 _pool: ConnectionPool[Conn] | None = None
 _relay: Relay | None = None
+_checkpointer: Checkpointer | None = None
 
 
 def _url() -> str:
@@ -49,17 +52,26 @@ def _init_process(**_: Any) -> None:
 
 @worker_ready.connect
 def _start_relay(**_: Any) -> None:
-    global _relay
+    global _relay, _checkpointer
     algorithm.register()  # a worker without a process pool scores in this process
     settings = get_settings()
     _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
     _relay.start()
+    _checkpointer = Checkpointer(
+        _url(),
+        key_path=audit_key_path(settings),
+        out=audit_checkpoint_path(settings),
+        interval_s=settings.audit_checkpoint_interval_s,
+    )
+    _checkpointer.start()
 
 
 @worker_shutdown.connect
 def _stop_relay(**_: Any) -> None:
     if _relay is not None:
         _relay.stop()
+    if _checkpointer is not None:
+        _checkpointer.stop()
 
 
 def publish(job_id: int) -> None:
