@@ -17,6 +17,7 @@ from service.settings import get_settings
 from service.worker import jobs
 from service.worker.celery_app import celery_app
 from service.worker.checkpointer import Checkpointer
+from service.worker.heartbeat import Heartbeat
 from service.worker.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 _pool: ConnectionPool[Conn] | None = None
 _relay: Relay | None = None
 _checkpointer: Checkpointer | None = None
+_heartbeat: Heartbeat | None = None
 
 
 def _url() -> str:
@@ -51,9 +53,26 @@ def _init_process(**_: Any) -> None:
 
 
 @worker_ready.connect
-def _start_relay(**_: Any) -> None:
-    global _relay, _checkpointer
+def _start_background(**_: Any) -> None:
+    global _heartbeat
     algorithm.register()  # a worker without a process pool scores in this process
+    settings = get_settings()
+    _heartbeat = Heartbeat(_url(), every_s=settings.heartbeat_s)
+    _heartbeat.start()
+    if settings.worker_relay:
+        start_relay()
+
+
+@worker_shutdown.connect
+def _stop_background(**_: Any) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+    stop_relay()
+
+
+def start_relay() -> None:
+    """The outbox relay and the audit checkpointer of this process."""
+    global _relay, _checkpointer
     settings = get_settings()
     _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
     _relay.start()
@@ -66,8 +85,7 @@ def _start_relay(**_: Any) -> None:
     _checkpointer.start()
 
 
-@worker_shutdown.connect
-def _stop_relay(**_: Any) -> None:
+def stop_relay() -> None:
     if _relay is not None:
         _relay.stop()
     if _checkpointer is not None:
