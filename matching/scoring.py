@@ -64,7 +64,7 @@ __all__ = [
     "score_pair",
 ]
 
-DEFAULT_VERSION = "1.2"
+DEFAULT_VERSION = "1.3"
 
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
@@ -245,6 +245,13 @@ class FeatureSpec:
     #: Whether identical results recur often enough across candidates to share one
     #: (immutable) Feature object between results (sex, nationality, languages, ...).
     shared: bool = False
+    #: From 1.3, per agreeing level, ``log2(m) - log2(chance ratio)``: the weight of an
+    #: agreement is this plus the agreeing parts' information (bits), i.e. ``log2(m/u)``
+    #: with ``u`` the share of people who share the name (see ``frequency`` in the
+    #: configuration). Empty: the 1.0–1.2 rarity shift applies instead.
+    frequency_base: Mapping[str, float] = field(default_factory=dict)
+    #: Levels whose frequency weight never exceeds the level's own weight.
+    frequency_capped: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +317,8 @@ class FeatureScorer:
         self.cap = spec.rarity_cap
         self.max_weight = spec.max_weight
         self.shared = spec.shared
+        self.base: dict[str, float] = dict(spec.frequency_base)
+        self.capped = spec.frequency_capped
         #: For the built-in comparators that read one profile attribute each (and report
         #: no rarity): the comparator, called on the two values directly, and the
         #: attribute.
@@ -331,6 +340,10 @@ class FeatureScorer:
         if direct is None:
             (level, qv, cv, detail, _sim), bits = self.judge(q, c)
             weight = self.weights.get(level, 0.0)
+            if self.base:
+                if bits > 0 and level in self.base:
+                    weight, detail = self.by_frequency(level, bits, weight, detail)
+                return self.emit(level, weight, qv, cv, detail)
             if bits > 0 and weight > 0 and level in self.centre:
                 shift = (bits - self.centre[level]) * self.rarity_weight
                 shift = max(-self.cap, min(self.cap, shift))
@@ -367,6 +380,29 @@ class FeatureScorer:
                 memo.clear()
             memo[(qa, ca)] = found
         return found
+
+    def by_frequency(
+        self, level: str, bits: float, weight: float, detail: str
+    ) -> tuple[float, str]:
+        """The weight of an agreeing name from how common it is: ``log2(m/u)`` with
+        ``u = ratio · 2^-bits`` (the share of people sharing the agreeing parts, times
+        how much likelier a chance agreement is at this level than an exact one); never
+        more than the level's own weight where the level is capped, never below 0, and
+        an exact agreement never below what a weaker one of the same name would weigh."""
+        found = self.base[level] + bits
+        if level in self.capped and found > weight:
+            found = weight
+        if level == "exact":
+            for other, base in self.base.items():
+                if other != level and other not in self.capped and base + bits > found:
+                    found = base + bits
+        found = round(max(found, 0.0), 3)
+        one_in = 2.0**bits
+        detail = (
+            f"{detail}; the agreeing parts are borne together by about 1 in "
+            f"{one_in:,.0f} people" + (" or fewer" if one_in >= 1e6 else "")
+        )
+        return found, detail
 
     def shifted(self, level: str, bits: float) -> float:
         """The weight of an agreeing ``level`` for a name of ``bits``, after the rarity
@@ -417,6 +453,13 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
         }
         weights.setdefault("missing", 0.0)
         rarity = feature.get("rarity") or {}
+        frequency = feature.get("frequency") or {}
+        ratios = {k: float(v) for k, v in frequency.get("chance_ratio", {}).items()}
+        m_of = {k: float(v) for k, v in frequency.get("m", {}).items()}
+        base = {
+            level: round(math.log2(m_of.get(level, float(feature["levels"][level]["m"])) / ratio), 3)
+            for level, ratio in ratios.items()
+        }
         specs.append(
             FeatureSpec(
                 fname,
@@ -427,6 +470,8 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
                 float(rarity.get("cap", 0.0)),
                 float(feature.get("max_weight", math.inf)),
                 fname in _SHARED_FEATURES,
+                base,
+                frozenset(frequency.get("capped_at_level", ())),
             )
         )
     prior = config["prior"]

@@ -21,6 +21,7 @@ from matching import MatchResult, Profile, build_profile, query_keys, score_pair
 from matching.comparison import Comparison
 from matching.faces import compare_face_sets, load_face_config
 from matching.keys import KEYS_VERSION
+from matching.profile import with_name_counts
 from matching.scoring import DEFAULT, extend_algorithm
 from service.db import Conn
 from service.profiles import merge_person, person_hash
@@ -41,7 +42,7 @@ BLOCK_RELATIVE = 0.4
 # strong match the rest of the key-blocked list is not loaded (faces always are).
 EARLY_SCORE = 50
 MAX_CANDIDATES = 20
-MIN_MATCH_WEIGHT = -5.0
+MIN_MATCH_WEIGHT = -10.0
 INDEX_BATCH = 500
 #: Faces fetched per query face by nearest-neighbour search, and the HNSW search width.
 #: Over 1,000,000 synthetic faces fitted to real embeddings (index m 32, ef_construction
@@ -77,9 +78,10 @@ def block_candidates(conn: Conn, query: Profile, *, exclude: UUID | None) -> lis
 
 def block_candidates_sized(
     conn: Conn, query: Profile, *, exclude: UUID | None
-) -> tuple[list[UUID], int]:
-    """:func:`block_candidates`, and the size of the gallery searched (the count of
-    reachable profiles, ``"*"`` of the key counts): the scorer's prior depends on it."""
+) -> tuple[list[UUID], int, dict[str, int]]:
+    """:func:`block_candidates`, the size of the gallery searched (the count of
+    reachable profiles, ``"*"`` of the key counts): the scorer's prior depends on it,
+    and the key counts read (the name parts' gallery counts weigh a name agreement)."""
     keys = sorted(query_keys(query))
     counts = repo.key_counts(conn, [*keys, "*"])
     gallery = max(int(counts.get("*", 0)), 1)
@@ -94,7 +96,7 @@ def block_candidates_sized(
     )
     floor = BLOCK_RELATIVE * blocked[0][1] if blocked else 0.0
     kept = [s for rank, (s, score) in enumerate(blocked) if rank < EARLY_SCORE or score >= floor]
-    return kept, gallery
+    return kept, gallery, counts
 
 
 def face_comparator(query: Profile, candidate: Profile) -> Comparison:
@@ -181,7 +183,9 @@ def find_candidates(
     started = time.perf_counter()
     query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
     profiled = time.perf_counter()
-    keyed, gallery = block_candidates_sized(conn, query, exclude=exclude)
+    keyed, gallery, counts = block_candidates_sized(conn, query, exclude=exclude)
+    # how common the query's name parts are in this gallery weighs its name agreements
+    query = with_name_counts(query, counts, gallery)
     face_subjects = face_candidates(conn, faces, exclude=exclude)
     blocked = time.perf_counter()
     # Key-blocked candidates arrive best first. The first EARLY_SCORE of them (and every
