@@ -66,6 +66,10 @@ __all__ = [
 
 DEFAULT_VERSION = "1.3"
 
+#: Name levels at which two people are taken to share the name (and so, mostly, its
+#: naming tradition): the features after it use ``scorers_if_name_agrees``.
+NAME_AGREES = frozenset({"exact", "transliteration", "strong", "close"})
+
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
 
@@ -252,6 +256,11 @@ class FeatureSpec:
     frequency_base: Mapping[str, float] = field(default_factory=dict)
     #: Levels whose frequency weight never exceeds the level's own weight.
     frequency_capped: frozenset[str] = frozenset()
+    #: From 1.3, the weights once the names agree (``if_name_agrees`` in the
+    #: configuration): people who share a name mostly share its naming tradition, so
+    #: they share a nationality, a language or a place of birth far more often by chance
+    #: than two people drawn at random. Empty: the same weights whatever the name.
+    weights_if_name_agrees: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +286,33 @@ class Algorithm:
     default_gallery: int | None = None
     #: One scorer per feature, built from ``features``: (weight, Feature) of a pair.
     scorers: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
+    #: The same, for the features after an agreeing name (see
+    #: ``FeatureSpec.weights_if_name_agrees``).
+    scorers_if_name_agrees: tuple[FeatureScorer, ...] = field(
+        init=False, compare=False, repr=False
+    )
     #: ``name-version``, as recorded with every match run.
     id: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scorers", tuple(FeatureScorer(s) for s in self.features))
+        scorers = tuple(FeatureScorer(s) for s in self.features)
+        object.__setattr__(self, "scorers", scorers)
+        object.__setattr__(
+            self,
+            "scorers_if_name_agrees",
+            tuple(
+                FeatureScorer(
+                    dataclasses.replace(
+                        spec,
+                        weights={**spec.weights, **spec.weights_if_name_agrees},
+                        weights_if_name_agrees={},
+                    )
+                )
+                if spec.weights_if_name_agrees
+                else scorer
+                for spec, scorer in zip(self.features, scorers, strict=True)
+            ),
+        )
         object.__setattr__(self, "id", f"{self.name}-{self.version}")
 
     def prior_for(self, gallery_size: int | None = None) -> float:
@@ -452,6 +483,11 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
             for level, v in feature["levels"].items()
         }
         weights.setdefault("missing", 0.0)
+        if_name = (feature.get("if_name_agrees") or {}).get("u", {})
+        weights_if_name = {
+            level: round(_weight(float(feature["levels"][level]["m"]), float(u)), 3)
+            for level, u in if_name.items()
+        }
         rarity = feature.get("rarity") or {}
         frequency = feature.get("frequency") or {}
         ratios = {k: float(v) for k, v in frequency.get("chance_ratio", {}).items()}
@@ -472,6 +508,7 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
                 fname in _SHARED_FEATURES,
                 base,
                 frozenset(frequency.get("capped_at_level", ())),
+                weights_if_name,
             )
         )
     prior = config["prior"]
@@ -596,10 +633,14 @@ def score_pair(
     """
     total = algorithm.prior if gallery_size is None else algorithm.prior_for(gallery_size)
     features: list[Feature] = []
-    for scorer in algorithm.scorers:
-        weight, feature = scorer.score(query, candidate)
+    scorers = algorithm.scorers
+    for i in range(len(scorers)):
+        weight, feature = scorers[i].score(query, candidate)
         total += weight
         features.append(feature)
+        if i == 0 and feature.feature == "name" and feature.level in NAME_AGREES:
+            # what follows is weighed among people who share the name
+            scorers = algorithm.scorers_if_name_agrees
     total = round(total, 3)
     return new_match_result(
         algorithm.id,
