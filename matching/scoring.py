@@ -493,8 +493,8 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
         ratios = {k: float(v) for k, v in frequency.get("chance_ratio", {}).items()}
         m_of = {k: float(v) for k, v in frequency.get("m", {}).items()}
         base = {
-            level: round(math.log2(m_of.get(level, float(feature["levels"][level]["m"])) / ratio), 3)
-            for level, ratio in ratios.items()
+            level: round(math.log2(m_of.get(level, float(feature["levels"][level]["m"])) / r), 3)
+            for level, r in ratios.items()
         }
         specs.append(
             FeatureSpec(

@@ -556,7 +556,10 @@ HAND: list[Row] = [
         "00 month and day treated as year only",
         {"names": ["Fatima Zahra"], "birth_date": "1990-05-17"},
         {"names": ["Fatima Zahra"], "birth_date": "1990-00-00"},
-        ("birth_date=year", "band>=possible"),
+        # from 1.3 not possible at the default gallery: Fatima and Zahra are among the
+        # commonest names of their tradition (about 1 in 1,250 bear both), and a year
+        # alone is shared by about one person in forty
+        ("birth_date=year", "band<=possible"),
     ),
     Row(
         "both sides on the 1 January placeholder: still only the year",
