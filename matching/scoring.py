@@ -56,6 +56,7 @@ __all__ = [
     "FeatureSpec",
     "band_for",
     "clear_caches",
+    "declared_bands",
     "extend_algorithm",
     "load_algorithm",
     "probability",
@@ -581,6 +582,14 @@ def load_config(version: str = DEFAULT_VERSION) -> dict[str, Any]:
     )
     data: dict[str, Any] = json.loads(text)
     return data
+
+
+def declared_bands(version: str = DEFAULT_VERSION) -> dict[str, Any] | None:
+    """How often each band named the wrong person on the labelled benchmark, per gallery
+    size (``declared`` in the configuration, written by ``bench/declare_bands.py``), for
+    the service to show beside the bands; ``None`` for versions that declare nothing."""
+    declared = load_config(version).get("declared")
+    return dict(declared) if isinstance(declared, Mapping) else None
 
 
 def load_algorithm(version: str = DEFAULT_VERSION) -> Algorithm:

@@ -165,3 +165,14 @@ def test_the_explanation_says_how_common_the_name_is() -> None:
 def test_older_versions_keep_their_rarity_shift() -> None:
     assert load_algorithm("1.2").features[0].frequency_base == {}
     assert load_algorithm("1.3").features[0].frequency_base
+
+
+def test_the_default_version_declares_how_often_strong_names_the_wrong_person() -> None:
+    from matching.scoring import declared_bands
+
+    declared = declared_bands()
+    assert declared is not None and declared["source"].startswith("bench/adversarial.py")
+    strong = declared["by_gallery_size"]["20000"]["bands"]["strong"]
+    assert 0 <= strong["wrong_given_band"] <= 1
+    assert 0 <= strong["negatives_with_wrong"] <= 1
+    assert declared_bands("1.2") is None
