@@ -289,9 +289,7 @@ class Algorithm:
     scorers: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
     #: The same, for the features after an agreeing name (see
     #: ``FeatureSpec.weights_if_name_agrees``).
-    scorers_if_name_agrees: tuple[FeatureScorer, ...] = field(
-        init=False, compare=False, repr=False
-    )
+    scorers_if_name_agrees: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
     #: ``name-version``, as recorded with every match run.
     id: str = field(init=False, compare=False, repr=False)
 
