@@ -42,7 +42,12 @@ BLOCK_RELATIVE = 0.4
 # strong match the rest of the key-blocked list is not loaded (faces always are).
 EARLY_SCORE = 50
 MAX_CANDIDATES = 20
-MIN_MATCH_WEIGHT = -10.0
+#: A candidate is listed when its evidence (match weight less the gallery's prior) is at
+#: least this many bits: the record is at least 2^5 times likelier the person than a
+#: record drawn at random. On the evidence and not the match weight, so that the true
+#: record of a common name with a vague date is not cut from the list as the gallery
+#: (and with it the prior against each record) grows.
+MIN_EVIDENCE = 5.0
 INDEX_BATCH = 500
 #: Faces fetched per query face by nearest-neighbour search, and the HNSW search width.
 #: Over 1,000,000 synthetic faces fitted to real embeddings (index m 32, ef_construction
@@ -195,7 +200,8 @@ def find_candidates(
     if not any(item.result.band == "strong" for item in scored):
         rest = [s for s in keyed[EARLY_SCORE:] if s not in face_subjects]
         scored += _load_and_score(conn, query, rest, with_faces=bool(faces), gallery=gallery)
-    scored = [s for s in scored if s.result.match_weight >= MIN_MATCH_WEIGHT or _face_kept(s)]
+    floor = MATCHER.prior_for(gallery) + MIN_EVIDENCE
+    scored = [s for s in scored if s.result.match_weight >= floor or _face_kept(s)]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
     timings = {
