@@ -42,6 +42,7 @@ __all__ = [
     "UNLISTED_SHARE",
     "NamePriors",
     "blended_share",
+    "listed_share",
     "load_name_priors",
     "part_bits",
     "part_share",
@@ -93,6 +94,11 @@ def load_name_priors() -> NamePriors:
     except (OSError, ValueError, KeyError):  # pragma: no cover - the file ships
         pass
     return NamePriors(shares, traditions, dict(table["sources"]), reference, total)
+
+
+def listed_share(form: str) -> float | None:
+    """The table's share of a part in its tradition, ``None`` when no table lists it."""
+    return load_name_priors().shares.get(form)
 
 
 def part_share(form: str) -> float:

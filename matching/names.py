@@ -50,6 +50,7 @@ Decisions the scorer relies on (keep them stable):
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -60,7 +61,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
-from matching.frequency import part_bits
+from matching.frequency import blended_share, listed_share, part_bits
 from matching.normalize import (
     ascii_fold,
     detect_script,
@@ -196,6 +197,10 @@ class NameSet:
     readings: tuple[_Reading, ...]
     originals: tuple[str, ...]
     exact_keys: frozenset[tuple[str, ...]]
+    #: Set by :func:`with_name_counts`: the information of the name's tradition in this
+    #: gallery (``-log2`` of the share of its records that are of it), added once to an
+    #: agreement whose parts' information is then counted within the tradition.
+    tradition_bits: float = 0.0
 
     def __bool__(self) -> bool:
         return bool(self.readings)
@@ -380,6 +385,14 @@ def with_name_counts(names: NameSet, counts: Mapping[str, int], gallery_size: in
     bearing that form (see :func:`matching.frequency.blended_share`). A part the gallery
     holds often weighs less than the prior alone would say.
 
+    Name parts are not independent across a mixed gallery: whoever bears Hoang is most
+    likely Vietnamese, and then bears Ngoc and Lan far more often than the gallery's
+    shares say. So the tradition's share of the gallery is estimated from the name's
+    listed common parts (their gallery share over their share in the tradition), each
+    part's information is counted within the tradition, and the tradition's own
+    information is added once (``tradition_bits``): the joint share is the first part's
+    gallery share times the others' shares within the tradition.
+
     >>> n = build_name_set(["Zhanibekov"])
     >>> common = with_name_counts(n, {"tr:zhanibekov": 900}, 20_000)
     >>> common.readings[0].parts[0].bits < n.readings[0].parts[0].bits
@@ -389,17 +402,34 @@ def with_name_counts(names: NameSet, counts: Mapping[str, int], gallery_size: in
         return names
     forms = {p.forms[0]: int(counts.get(f"tr:{p.forms[0]}", 0)) for r in names.readings
              for p in r.parts}  # fmt: skip
+    shares = {form: blended_share(form, count, gallery_size) for form, count in forms.items()}
+    tradition = 1.0
+    for form, share in shares.items():
+        listed = listed_share(form)
+        if listed is not None and listed >= _TRADITION_MARKER:
+            tradition = min(tradition, share / listed)
+    tradition = max(tradition, _LEAST_TRADITION)
     readings = tuple(
         dataclasses.replace(
             r,
             parts=tuple(
-                dataclasses.replace(p, bits=round(part_bits(p.forms[0], forms, gallery_size), 3))
+                dataclasses.replace(
+                    p, bits=round(-math.log2(min(shares[p.forms[0]] / tradition, 0.5)), 3)
+                )
                 for p in r.parts
             ),
         )
         for r in names.readings
     )
-    return NameSet(readings, names.originals, names.exact_keys)
+    return NameSet(
+        readings, names.originals, names.exact_keys, max(round(-math.log2(tradition), 3), 0.0)
+    )
+
+
+#: A listed part at least this common in its tradition marks the name's tradition.
+_TRADITION_MARKER = 0.01
+#: The smallest share of a gallery taken for one tradition.
+_LEAST_TRADITION = 1 / 64
 
 
 # ------------------------------------------------------------------ comparing
@@ -840,12 +870,15 @@ def judge_names(
         qr = next(r for r in query.readings if r.exact_key == key)
         cr = next(r for r in candidate.readings if r.exact_key == key)
         bits = min(sum(p.bits for p in cr.parts), sum(p.bits for p in qr.parts))
+        bits += query.tradition_bits
         return ("exact", qr.original, cr.original, "All parts agree", 1.0), round(bits, 3)
     (_, _, level, similarity, bits, matched), q, c = _best(query, candidate)
     detail = (
         _describe(level, q, c, matched, len(q.parts), len(c.parts)) if matched else "No part agrees"
     )
     level, detail = unread_said(level, detail, q, c)
+    if bits > 0:
+        bits = round(bits + query.tradition_bits, 3)
     return (
         (level, q.original, c.original, detail, similarity),
         bits if level not in ("weak", "different", "missing") else 0.0,

@@ -176,3 +176,21 @@ def test_the_default_version_declares_how_often_strong_names_the_wrong_person() 
     assert 0 <= strong["wrong_given_band"] <= 1
     assert 0 <= strong["negatives_with_wrong"] <= 1
     assert declared_bands("1.2") is None
+
+
+def test_parts_of_one_tradition_are_not_counted_as_independent_in_a_mixed_gallery() -> None:
+    """Hoang, Ngoc and Lan held by 0.7 %, 1 % and 0.3 % of a mixed gallery are held far
+    more often together than 0.7 % × 1 % × 0.3 %: whoever bears Hoang is most likely
+    Vietnamese. The name weighs less than the product of the gallery's shares says."""
+    person = {"names": ["Hoang Ngoc Lan"]}
+    query = build_profile(person)
+    counts = {"tr:hoang": 140, "tr:ngoc": 200, "tr:lan": 60}
+    counted = with_name_counts(query, counts, 20_000)
+    assert counted.names.tradition_bits > 1
+    independent = sum(
+        part_bits(f, {f: counts[f"tr:{f}"]}, 20_000) for f in ("hoang", "ngoc", "lan")
+    )
+    assert counted.name_bits < independent - 1
+    # a name no table lists says nothing of its tradition
+    rare = with_name_counts(build_profile({"names": ["Zelimkhan Yandarbiev"]}), {}, 20_000)
+    assert rare.names.tradition_bits == 0.0
