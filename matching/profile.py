@@ -7,6 +7,7 @@ comparator needs is computed here and nothing in scoring re-parses input.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +15,15 @@ from typing import Any
 from matching.attributes import Place, codes_from, place_from, sex_from
 from matching.dates import BirthDate, parse_birth_date
 from matching.documents import Document, documents_from
-from matching.names import NameSet, build_name_set, compare_names_with_rarity
+from matching.names import (
+    NameSet,
+    build_name_set,
+    compare_names_with_rarity,
+    name_count_keys,
+)
+from matching.names import with_name_counts as _names_with_counts
 
-__all__ = ["Profile", "build_profile", "name_information"]
+__all__ = ["Profile", "build_profile", "name_count_keys", "name_information", "with_name_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +106,20 @@ def build_profile(person: Mapping[str, Any], *, faces: Sequence[Any] = ()) -> Pr
         languages=codes_from(person.get("languages")),
         faces=tuple(faces),
     )
+
+
+def with_name_counts(profile: Profile, counts: Mapping[str, int], gallery_size: int) -> Profile:
+    """The query profile with its name parts' frequencies blended with the gallery's
+    counts (``tr:<form>`` → records bearing it, of ``gallery_size``; the keys are
+    :func:`name_count_keys` of ``profile.names``): the service calls this once per query
+    with the counts it read for blocking. Stored candidates keep the prior alone; an
+    agreement weighs by the commoner of the two readings.
+
+    >>> p = build_profile({"names": ["Kadiatou Kone"]})
+    >>> with_name_counts(p, {"tr:kadiatou": 300, "tr:kone": 900}, 20_000).name_bits < p.name_bits
+    True
+    """
+    if gallery_size <= 0 or not profile.names:
+        return profile
+    names = _names_with_counts(profile.names, counts, gallery_size)
+    return dataclasses.replace(profile, names=names, name_bits=name_information(names))

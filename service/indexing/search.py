@@ -18,6 +18,7 @@ from uuid import UUID
 import numpy as np
 
 from matching import MatchResult, Profile, build_profile, query_keys, score_pair
+from matching.profile import with_name_counts
 from service.db import Conn
 from service.indexing import repository as repo
 from service.indexing.algorithm import FACE_CONFIG, Matcher
@@ -43,7 +44,12 @@ class SearchLimits:
     #: (faces always are).
     early_score: int = 50
     max_candidates: int = 20
-    min_match_weight: float = -5.0
+    #: A candidate is listed when its evidence (match weight less the gallery's prior)
+    #: is at least this many bits: the record is at least 2^5 times likelier the person
+    #: than a record drawn at random. On the evidence and not the match weight, so that
+    #: the true record of a common name with a vague date is not cut from the list as
+    #: the gallery (and with it the prior against each record) grows.
+    min_evidence: float = 5.0
     #: Faces fetched per query face by nearest-neighbour search, and the HNSW search
     #: width. Over 1,000,000 synthetic faces fitted to real embeddings (index m 32,
     #: ef_construction 128: 0007), ef_search 400 finds 99.2 % of the exact 10 nearest
@@ -90,9 +96,10 @@ def block_candidates(
 
 def block_candidates_sized(
     conn: Conn, query: Profile, *, exclude: UUID | None, limits: SearchLimits = LIMITS
-) -> tuple[list[UUID], int]:
-    """:func:`block_candidates`, and the size of the gallery searched (the count of
-    reachable profiles, ``"*"`` of the key counts): the scorer's prior depends on it."""
+) -> tuple[list[UUID], int, dict[str, int]]:
+    """:func:`block_candidates`, the size of the gallery searched (the count of
+    reachable profiles, ``"*"`` of the key counts): the scorer's prior depends on it,
+    and the key counts read (the name parts' gallery counts weigh a name agreement)."""
     keys = sorted(query_keys(query))
     counts = repo.key_counts(conn, [*keys, "*"])
     gallery = max(int(counts.get("*", 0)), 1)
@@ -109,7 +116,7 @@ def block_candidates_sized(
     kept = [
         s for rank, (s, score) in enumerate(blocked) if rank < limits.early_score or score >= floor
     ]
-    return kept, gallery
+    return kept, gallery, counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +162,9 @@ def find_candidates(
     started = time.perf_counter()
     query = build_profile(person, faces=[np.asarray(f, dtype=np.float64) for f in faces])
     profiled = time.perf_counter()
-    keyed, gallery = block_candidates_sized(conn, query, exclude=exclude, limits=limits)
+    keyed, gallery, counts = block_candidates_sized(conn, query, exclude=exclude, limits=limits)
+    # how common the query's name parts are in this gallery weighs its name agreements
+    query = with_name_counts(query, counts, gallery)
     face_subjects = face_candidates(conn, faces, exclude=exclude, limits=limits)
     blocked = time.perf_counter()
     # Key-blocked candidates arrive best first. The first early_score of them (and every
@@ -169,9 +178,8 @@ def find_candidates(
         scored += _load_and_score(
             conn, matcher, query, rest, with_faces=with_faces, gallery=gallery
         )
-    scored = [
-        s for s in scored if s.result.match_weight >= limits.min_match_weight or _face_kept(s)
-    ]
+    floor = matcher.algorithm.prior_for(gallery) + limits.min_evidence
+    scored = [s for s in scored if s.result.match_weight >= floor or _face_kept(s)]
     scored.sort(key=lambda s: (-s.result.match_weight, str(s.stored.subject_id)))
     finished = time.perf_counter()
     timings = {
