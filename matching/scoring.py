@@ -582,6 +582,16 @@ def load_config(version: str = DEFAULT_VERSION) -> dict[str, Any]:
     return data
 
 
+def versions() -> list[str]:
+    """The packaged algorithm versions, oldest first."""
+    names = [
+        entry.name[len("algorithm-") : -len(".json")]
+        for entry in resources.files("matching").joinpath("data").iterdir()
+        if entry.name.startswith("algorithm-") and entry.name.endswith(".json")
+    ]
+    return sorted(names, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
 def declared_bands(version: str = DEFAULT_VERSION) -> dict[str, Any] | None:
     """How often each band named the wrong person on the labelled benchmark, per gallery
     size (``declared`` in the configuration, written by ``bench/declare_bands.py``), for

@@ -217,6 +217,7 @@ def case_page(request: Request, case_id: str) -> Response:
             candidates=candidates.items,
             candidates_run=candidates.match_run_id,
             nationality=case.subject.get("nationality", []),
+            strong_caveat=runs_service.strong_caveat(),
         )
     return html(body)
 

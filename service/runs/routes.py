@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, Query, status
 
 from schemas.matching import (
+    AlgorithmRead,
     CandidateList,
     DecisionCreate,
     DecisionCreated,
@@ -15,8 +17,16 @@ from schemas.matching import (
     MatchRequested,
     MatchRunRead,
 )
-from service.deps import Admin, Caseworker
+from service.deps import COMMIT_BEFORE_RESPONSE, Admin, Caseworker, Context, require
 from service.runs import service
+
+SignedIn = Annotated[
+    Context,
+    Depends(
+        require("caseworker", "partner", "auditor", "oversight", "admin"),
+        scope=COMMIT_BEFORE_RESPONSE,
+    ),
+]
 
 router = APIRouter(prefix="/v1", tags=["matching"])
 
@@ -45,6 +55,18 @@ def decide(candidate_id: UUID, body: DecisionCreate, ctx: Caseworker) -> Decisio
     """Record a verdict. Two different caseworkers must confirm the same candidate before
     a case is identified; a reject by either disputes it. The database enforces this."""
     return service.decide(ctx, candidate_id, body)
+
+
+@router.get("/algorithm")
+def get_algorithm(
+    ctx: SignedIn,
+    version: Annotated[str | None, Query(pattern=r"^[0-9]{1,3}\.[0-9]{1,3}$")] = None,
+) -> AlgorithmRead:
+    """The matching algorithm (default: the one runs use now) and the error rates it
+    declares per band: how often a ``strong``, ``possible`` or ``weak`` candidate was not
+    the person on a labelled benchmark with namesakes and people not in the registry, at
+    each gallery size measured. Any signed-in role may read it."""
+    return service.algorithm(version)
 
 
 @router.get("/admin/matching")

@@ -11,12 +11,16 @@ from __future__ import annotations
 import time
 from uuid import UUID
 
+from matching import scoring
 from schemas.matching import (
+    AlgorithmRead,
+    BandRates,
     CandidateList,
     CandidateRead,
     DecisionCreate,
     DecisionCreated,
     DecisionRead,
+    DeclaredRates,
     ExplanationItem,
     MatchingState,
     MatchRequested,
@@ -339,3 +343,63 @@ def run_match(conn: Conn, run: repo.Run) -> int:
     if case.state in ("open", "matching"):
         cases_repo.set_case_state(conn, case.id, "candidates_ready")
     return len(rows)
+
+
+# The algorithm's declared error rates ------------------------------------------------------
+
+
+def algorithm(version: str | None) -> AlgorithmRead:
+    """An algorithm version (default: the one matching runs with now) and how often each
+    of its bands named the wrong person on the labelled benchmark, per gallery size."""
+    chosen = version or scoring.DEFAULT_VERSION
+    if chosen not in scoring.versions():
+        raise NotFound(
+            f"There is no matching algorithm {chosen!r}; there are "
+            f"{', '.join(scoring.versions())}.",
+            code="algorithm_not_found",
+        )
+    declared = scoring.declared_bands(chosen) or {}
+    sizes = declared.get("by_gallery_size", {})
+    return AlgorithmRead(
+        id=f"tessera-fs-{chosen}",
+        version=chosen,
+        default=chosen == scoring.DEFAULT_VERSION,
+        declared_source=declared.get("source"),
+        declared_meaning=declared.get("why"),
+        declared=[
+            DeclaredRates(
+                gallery_size=int(size),
+                queries=dict(entry.get("queries", {})),
+                bands=[
+                    BandRates(
+                        band=band,
+                        wrong_given_band=rates["wrong_given_band"],
+                        negatives_with_wrong=rates["negatives_with_wrong"],
+                        true_in_band=rates["true_in_band"],
+                        candidates=rates["candidates"],
+                    )
+                    for band, rates in entry.get("bands", {}).items()
+                ],
+            )
+            for size, entry in sorted(sizes.items(), key=lambda item: int(item[0]))
+        ],
+    )
+
+
+def strong_caveat() -> str | None:
+    """For the desk, beside the bands: how often ``strong`` named the wrong person on the
+    labelled benchmark, at each gallery size declared."""
+    declared = algorithm(None)
+    parts = [
+        f"{band.wrong_given_band:.1%} at {size.gallery_size:,} records"
+        for size in declared.declared
+        for band in size.bands
+        if band.band == "strong"
+    ]
+    if not parts:
+        return None
+    return (
+        f"Algorithm {declared.version}: on a labelled benchmark with namesakes and people "
+        f"who are not in the registry, {' and '.join(parts)} of strong candidates were not "
+        "the person. Strong is a suggestion to check, never an identification."
+    )
