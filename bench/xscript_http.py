@@ -22,8 +22,8 @@ the true name counts alike (a names-only query cannot tell them apart).
 Blocking recall (was a true record among the candidates blocking returned, i.e. scored
 at all?) is measured without any debug path: the bench runs, in-process and under the
 gallery owner's row-level security, the very function the service blocks with
-(:func:`service.pipeline.block_candidates`) against the same database, and also says
-whether a true record was among the first ``EARLY_SCORE`` blocked (always scored).
+(:func:`service.indexing.search.block_candidates`) against the same database, and also says
+whether a true record was among the first ``LIMITS.early_score`` blocked (always scored).
 
 Queries come from the ``dev`` split (the only labelled set here). They are split by a
 stable hash of the native token into ``tune`` (even) and ``test`` (odd): changes were
@@ -62,9 +62,9 @@ from bench.pipeline_load import pct  # noqa: E402
 from bench.xscript_names import SCRIPTS, load_split  # noqa: E402
 from matching import build_profile  # noqa: E402
 from service.db import Principal, set_context  # noqa: E402
-from service.migrate import app_url  # noqa: E402
-from service.pipeline import EARLY_SCORE, block_candidates  # noqa: E402
-from service.repositories import pipeline as repo  # noqa: E402
+from service.indexing import repository as repo  # noqa: E402
+from service.indexing.search import LIMITS, block_candidates  # noqa: E402
+from service.ops.migrate import app_url  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "xscript-names"
 
@@ -245,7 +245,7 @@ def run_size(
                     "rank1": bool(names) and names[0] in q.truth,
                     "recall10": bool(set(names[:10]) & q.truth),
                     "blocked": bool(true_at),
-                    "blocked_early": bool(true_at) and min(true_at) < EARLY_SCORE,
+                    "blocked_early": bool(true_at) and min(true_at) < LIMITS.early_score,
                     "block_position": min(true_at) if true_at else None,
                     "blocked_count": len(blocked),
                 }

@@ -2,11 +2,11 @@
 
 Same queries, gallery and tune/test halves as bench/xscript_http.py. Each gallery
 record's search keys (:func:`matching.search_keys`) go into an in-memory posting list;
-each names-only query is blocked as :func:`service.pipeline.block_candidates` blocks
-(the service's own :func:`~service.pipeline.key_weights`, ``BLOCK_PER_KEY``,
-``BLOCK_LIMIT``, ``EARLY_SCORE`` and ``BLOCK_RELATIVE``), then scored with the service's
+each names-only query is blocked as :func:`service.indexing.search.block_candidates` blocks
+(the service's own :func:`~service.indexing.search.key_weights` and
+:class:`~service.indexing.search.SearchLimits`), then scored with the service's
 algorithm at the gallery's size and filtered and ranked as
-:func:`service.pipeline.find_candidates` does. Figures per script: how often the true
+:func:`service.indexing.search.find_candidates` does. Figures per script: how often the true
 name is reached by any key, kept by blocking, first, and among the first ten. The
 figures through HTTP (bench/xscript_http.py) are the ones to report; this is for
 finding where the true name is lost.
@@ -17,6 +17,7 @@ finding where the true name is lost.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -29,7 +30,9 @@ sys.path.insert(0, str(ROOT))
 from bench.xscript_http import DEFAULT_DATA, filler_names, make_gallery, make_queries  # noqa: E402
 from bench.xscript_names import SCRIPTS  # noqa: E402
 from matching import build_profile, query_keys, score_pair, search_keys  # noqa: E402
-from service import pipeline  # noqa: E402
+from matching.profile import with_name_counts  # noqa: E402
+from matching.scoring import DEFAULT  # noqa: E402
+from service.indexing.search import LIMITS, key_weights, name_kept  # noqa: E402
 
 
 def main() -> None:
@@ -49,14 +52,15 @@ def main() -> None:
     parser.add_argument("--tie-by-block", action="store_true", help="break ties by blocking rank")
     args = parser.parse_args()
     if args.slope is not None:
-        for scorer in pipeline.MATCHER.scorers:
+        for scorer in DEFAULT.scorers:
             scorer.similarity = {
                 level: (centre, args.slope) for level, (centre, _) in scorer.similarity.items()
             }
+    limits = LIMITS
     if args.relative is not None:
-        pipeline.BLOCK_RELATIVE = args.relative
+        limits = dataclasses.replace(limits, block_relative=args.relative)
     if args.limit is not None:
-        pipeline.BLOCK_LIMIT = args.limit
+        limits = dataclasses.replace(limits, block_limit=args.limit)
 
     queries = make_queries(args.data, args.queries, args.seed)
     filler = filler_names(args.data, {n for q in queries for n in q.truth})
@@ -77,22 +81,22 @@ def main() -> None:
         if args.part != "all" and q.part != args.part:
             continue
         query = build_profile({"names": [q.native]})
-        weights = pipeline.key_weights(counts, sorted(query_keys(query)))
+        weights = key_weights(counts, sorted(query_keys(query)), limits=limits)
+        query = with_name_counts(query, counts, len(records))
+        listed = DEFAULT.prior_for(len(records)) + limits.min_evidence
         score: dict[int, float] = defaultdict(float)
         for key, weight in weights.items():
-            for i in postings[key][: pipeline.BLOCK_PER_KEY]:
+            for i in postings[key][: limits.block_per_key]:
                 score[i] += weight
         ranked = sorted(score.items(), key=lambda x: (-x[1], x[0]))
         reached = any(records[i]["names"][0] in q.truth for i, _ in ranked)
-        ranked = ranked[: pipeline.BLOCK_LIMIT]
-        floor = pipeline.BLOCK_RELATIVE * ranked[0][1] if ranked else 0.0
-        kept = [i for r, (i, s) in enumerate(ranked) if r < pipeline.EARLY_SCORE or s >= floor]
+        ranked = ranked[: limits.block_limit]
+        floor = limits.block_relative * ranked[0][1] if ranked else 0.0
+        kept = [i for r, (i, s) in enumerate(ranked) if r < limits.early_score or s >= floor]
         scored = []
         for rank, i in enumerate(kept):
-            result = score_pair(
-                query, profiles[i], algorithm=pipeline.MATCHER, gallery_size=len(records)
-            )
-            if result.match_weight >= pipeline.MIN_MATCH_WEIGHT or pipeline.name_kept(result):
+            result = score_pair(query, profiles[i], algorithm=DEFAULT, gallery_size=len(records))
+            if result.match_weight >= listed or name_kept(result):
                 # ties at the same weight: the service's order (blocking rank, then id)
                 scored.append((-result.match_weight, rank if args.tie_by_block else i, i))
         scored.sort()

@@ -146,3 +146,36 @@ class MatchingState(BaseModel):
     suspended: bool
     reason: str | None
     updated_at: datetime
+
+
+class BandRates(BaseModel):
+    """How often one band named the wrong person on the labelled benchmark."""
+
+    band: str
+    #: share of this band's candidates that were not the person
+    wrong_given_band: float
+    #: share of queries about people not in the registry (or namesakes of someone who
+    #: is) that got a candidate in this band
+    negatives_with_wrong: float
+    #: share of people in the registry whose own record came back in this band
+    true_in_band: float
+    candidates: int
+
+
+class DeclaredRates(BaseModel):
+    gallery_size: int
+    queries: dict[str, int]
+    bands: list[BandRates]
+
+
+class AlgorithmRead(BaseModel):
+    """A matching algorithm and the error rates it declares for its bands."""
+
+    id: str
+    version: str
+    default: bool
+    #: what the rates were measured on, and what they mean; null when the version
+    #: declares none
+    declared_source: str | None
+    declared_meaning: str | None
+    declared: list[DeclaredRates]

@@ -22,9 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.cli import bootstrap_admin
-from service.embedded import EmbeddedBroker, ensure_database, start_postgres
-from service.migrate import app_url, migrate
+from service.ops.cli import bootstrap_admin
+from service.ops.embedded import EmbeddedBroker, ensure_database, start_postgres
+from service.ops.migrate import app_url, migrate
 from service.settings import Settings
 from tests.integration.workers import WorkerProcess
 
@@ -254,6 +254,9 @@ def fresh_client(fresh_database: str, servers: Servers) -> Iterator[tuple[TestCl
         database_url=fresh_database,
         app_database_url=app_url(fresh_database),
         broker_url=servers.broker_url,
+        # checkpoints of this database alone, not those of the session's shared one
+        audit_checkpoint_file=Path(tempfile.mkdtemp(prefix="tessera-checkpoints-"))
+        / "audit-checkpoints.jsonl",
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client, fresh_database

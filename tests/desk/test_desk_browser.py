@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from service.demo import GALLERY
+from service.ops.demo import GALLERY
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.desk.conftest import SCREENSHOTS, assert_accessible, new_page
 from tests.desk.helpers import (
@@ -184,6 +184,8 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     assert "strong" in top.inner_text()
     assert top.locator('bdi[lang="zh"]', has_text="王小明").count() == 1
     assert "Wang Xiaoming" in top.inner_text()
+    # beside the bands, how often strong named the wrong person (GET /v1/algorithm)
+    expect(first.locator("#band-rates")).to_contain_text("of strong candidates were not the person")
     assert_accessible(first)
     shared_row = first.locator("table.candidates tbody tr").filter(has_text="FR-REG-77")
     assert "other agency" in shared_row.inner_text()
