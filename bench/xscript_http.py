@@ -337,9 +337,11 @@ def main() -> None:
     text = table(results)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
+        # the stem is a name, not a path with a suffix: "…_1.4" keeps its ".4"
+        stem = str(args.out)
+        Path(stem + ".txt").write_text(text + "\n", encoding="utf-8")
         payload = {"seed": args.seed, "queries_per_script": args.queries, "results": results}
-        args.out.with_suffix(".json").write_text(json.dumps(payload, indent=1) + "\n")
+        Path(stem + ".json").write_text(json.dumps(payload, indent=1) + "\n")
     print(json.dumps({"results": [{k: v for k, v in r.items()} for r in results]}))
 
 
