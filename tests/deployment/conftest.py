@@ -1,5 +1,6 @@
-"""The deployment under test: started by `.ci/deploy up` once per session and stopped
-by `.ci/deploy down` at its end, also when a test fails. ``TESSERA_DEPLOYMENT_DIR``
+"""The deployment under test: started by `.ci/deploy up` once for this package and
+stopped by `.ci/deploy down` when its last test is over (also when one fails), so the
+rest of a whole-suite run does not share the machine with it. ``TESSERA_DEPLOYMENT_DIR``
 names one already running (`.ci/deploy test` does this), which is then left running."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from tests.deployment import stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment(request: pytest.FixtureRequest) -> Iterator[stack.Deployment]:
     folder = os.environ.get("TESSERA_DEPLOYMENT_DIR")
     if folder:
@@ -36,19 +37,19 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[stack.Deployment]:
         shutil.rmtree(running.folder)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api1(deployment: stack.Deployment) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=deployment.api1, timeout=60) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api2(deployment: stack.Deployment) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=deployment.api2, timeout=60) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def admin_token(deployment: stack.Deployment) -> str:
     """An admin made by `tessera admin bootstrap` against the deployment's database."""
     return deployment.cli("admin", "bootstrap", "--name", "Deployment test admin").split()[-1]
@@ -90,11 +91,11 @@ def make_agency(api: httpx.Client, admin_token: str, country: str) -> Agency:
     return Agency(id=UUID(agency_id), **tokens)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def agency_a(api1: httpx.Client, admin_token: str) -> Agency:
     return make_agency(api1, admin_token, "DEU")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def agency_b(api2: httpx.Client, admin_token: str) -> Agency:
     return make_agency(api2, admin_token, "FRA")
