@@ -1,10 +1,11 @@
 """Tessera as deployed by `.ci/deploy`: a standalone PostgreSQL 18 over TCP, a Redis
 broker, two API processes and two workers, each its own OS process, spoken to over
-real HTTP. The tests run in this order and share the deployment; the last one kills a
-worker."""
+real HTTP. The tests run in this order and share the deployment; the last but one kills a
+worker, the last throttles an address of its own."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ import httpx
 import psycopg
 import pytest
 
+from service.deps import FAILED_SIGN_IN_LIMIT
 from tests.deployment import stack
 from tests.deployment.conftest import Agency, auth
 from tests.deployment.people import exact_copy, ndjson, people
@@ -272,3 +274,26 @@ def test_a_worker_killed_mid_import_leaves_the_other_to_finish_it(
     run_id = run_match(api1, agency_a.caseworker, case_id)
     run = wait_for(lambda: finished_run(api2, agency_a.caseworker, run_id), timeout=60)
     assert run["state"] == "done" and run["candidates"][0]["ref"] == "DEPK-5"
+
+
+def test_failed_sign_ins_are_counted_across_both_apis(
+    api1: httpx.Client, api2: httpx.Client, agency_a: Agency
+) -> None:
+    # uvicorn takes the client address from X-Forwarded-For sent from 127.0.0.1 (its
+    # default trusted proxy): a source address of this test's own
+    source = f"198.51.100.{secrets.randbelow(250) + 1}"
+
+    def bad(api: httpx.Client) -> httpx.Response:
+        token = f"tsr_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
+        return api.get("/v1/cases", headers={**auth(token), "X-Forwarded-For": source})
+
+    first = [bad(api1 if n % 2 else api2).status_code for n in range(FAILED_SIGN_IN_LIMIT)]
+    assert first == [401] * FAILED_SIGN_IN_LIMIT
+    for api in (api1, api2):
+        refused = bad(api)
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["code"] == "too_many_failed_sign_ins"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    other = {**auth(agency_a.caseworker), "X-Forwarded-For": "192.0.2.7"}
+    fine = api1.get("/v1/cases", headers=other)
+    assert fine.status_code == 200
