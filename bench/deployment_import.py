@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -56,6 +57,7 @@ def main() -> None:
         if deployment.started_here:
             left = stack.down(deployment)
             assert left == [], left
+            shutil.rmtree(deployment.folder)
     # the machine may be shared: its load beside the figures
     figures = {
         "n": args.n,
