@@ -65,6 +65,10 @@ class Deployment:
     def log(self, name: str) -> str:
         return (self.folder / "logs" / f"{name}.log").read_text(errors="replace")
 
+    def signal(self, name: str, number: signal.Signals) -> None:
+        """Send ``number`` to every process of ``name``'s group."""
+        os.killpg(self.pid(name), number)
+
     def kill(self, name: str) -> None:
         """SIGKILL ``name`` and every process of its group: no clean-up of any kind."""
         pid = self.pid(name)

@@ -6,6 +6,7 @@ worker, the last throttles an address of its own."""
 from __future__ import annotations
 
 import secrets
+import signal
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -255,11 +256,21 @@ def test_a_worker_killed_mid_import_leaves_the_other_to_finish_it(
 ) -> None:
     records = people("DEPK", KILL_IMPORT)
     import_id = bulk_import(api1, agency_a.caseworker, records)["import_id"]
-    # kill worker 1 while it is indexing a part of the import
-    task = wait_for(lambda: job_in_flight(deployment, "worker1"), timeout=60, every=0.02)
+    # kill worker 1 while it is indexing a part of the import: frozen first, so that
+    # what its log says it holds cannot change before the kill
+    deadline = time.monotonic() + 60
+    while True:
+        assert time.monotonic() < deadline, "worker 1 took no job of the import"
+        if job_in_flight(deployment, "worker1"):
+            deployment.signal("worker1", signal.SIGSTOP)
+            held = job_in_flight(deployment, "worker1")
+            if held:
+                break
+            deployment.signal("worker1", signal.SIGCONT)
+        time.sleep(0.02)
     deployment.kill("worker1")
     wait_for(lambda: not deployment.alive("worker1"), timeout=10)
-    assert f"{task}] succeeded" not in deployment.log("worker1"), "the job ended before the kill"
+    assert f"{held}] succeeded" not in deployment.log("worker1")
     assert import_status(api2, agency_a.caseworker, import_id)["indexed"] < KILL_IMPORT
     status = wait_for(
         lambda: searchable(api2, agency_a.caseworker, import_id),
