@@ -9,6 +9,7 @@ import secrets
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -157,6 +158,14 @@ def test_the_database_is_a_separate_server_over_tcp_with_passwords(
     wrong = psycopg.conninfo.make_conninfo(deployment.app_url, password="not-the-password")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(wrong).close()
+
+
+def test_workers_hold_only_the_service_role_url(deployment: stack.Deployment) -> None:
+    for worker in ("worker1", "worker2"):
+        raw = Path(f"/proc/{deployment.pid(worker)}/environ").read_bytes()
+        env = dict(item.partition(b"=")[::2] for item in raw.split(b"\0") if item)
+        assert b"TESSERA_DATABASE_URL" not in env
+        assert env[b"TESSERA_APP_DATABASE_URL"] == deployment.app_url.encode()
 
 
 def test_a_case_opened_on_one_api_is_read_on_the_other(
