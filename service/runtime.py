@@ -55,3 +55,8 @@ def resolve(settings: Settings, *, with_broker: bool) -> Runtime:
 def audit_key_path(settings: Settings) -> Path:
     """Where the checkpoint signing key lives."""
     return settings.audit_key_file or Path(settings.home) / "audit-signing-key.pem"
+
+
+def audit_checkpoint_path(settings: Settings) -> Path:
+    """Where signed checkpoints are published (one JSON line each)."""
+    return settings.audit_checkpoint_file or Path(settings.home) / "audit-checkpoints.jsonl"

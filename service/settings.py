@@ -38,7 +38,20 @@ class Settings(BaseSettings):
     pool_min_size: int = 1
     pool_max_size: int = 10
     audit_key_file: Path | None = None
+    #: Where signed checkpoints are published, one JSON line each (default
+    #: ``<home>/audit-checkpoints.jsonl``); point it outside the database's machine.
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_interval_s: float = 300.0
     redeliver_after_s: float = 900.0
+    #: How long a worker holds a job before it has locked it; a killed worker's job is
+    #: published again this long after it was taken.
+    job_lease_s: float = 20.0
+    #: Workers ``tessera run`` starts (default: one per core).
+    workers: int | None = None
+    #: Whether ``tessera worker`` also runs the outbox relay and the checkpointer
+    #: (``tessera run`` runs them in a process of their own).
+    worker_relay: bool = True
+    heartbeat_s: float = 5.0
     retry_backoff_s: float = 2.0
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None

@@ -10,9 +10,12 @@ from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from psycopg_pool import ConnectionPool
 
 from service import jobs
+from service.checkpointer import Checkpointer
 from service.db import Conn, open_pool
+from service.heartbeat import Heartbeat
 from service.migrate import app_url
 from service.relay import Relay
+from service.runtime import audit_checkpoint_path, audit_key_path
 from service.settings import get_settings
 from service.worker import celery_app
 
@@ -20,6 +23,8 @@ log = logging.getLogger(__name__)
 
 _pool: ConnectionPool[Conn] | None = None
 _relay: Relay | None = None
+_checkpointer: Checkpointer | None = None
+_heartbeat: Heartbeat | None = None
 
 
 def _url() -> str:
@@ -45,17 +50,42 @@ def _init_process(**_: Any) -> None:
 
 
 @worker_ready.connect
-def _start_relay(**_: Any) -> None:
-    global _relay
+def _start_background(**_: Any) -> None:
+    global _heartbeat
     settings = get_settings()
-    _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
-    _relay.start()
+    _heartbeat = Heartbeat(_url(), every_s=settings.heartbeat_s)
+    _heartbeat.start()
+    if settings.worker_relay:
+        start_relay()
 
 
 @worker_shutdown.connect
-def _stop_relay(**_: Any) -> None:
+def _stop_background(**_: Any) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()
+    stop_relay()
+
+
+def start_relay() -> None:
+    """The outbox relay and the audit checkpointer of this process."""
+    global _relay, _checkpointer
+    settings = get_settings()
+    _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
+    _relay.start()
+    _checkpointer = Checkpointer(
+        _url(),
+        key_path=audit_key_path(settings),
+        out=audit_checkpoint_path(settings),
+        interval_s=settings.audit_checkpoint_interval_s,
+    )
+    _checkpointer.start()
+
+
+def stop_relay() -> None:
     if _relay is not None:
         _relay.stop()
+    if _checkpointer is not None:
+        _checkpointer.stop()
 
 
 def publish(job_id: int) -> None:

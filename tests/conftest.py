@@ -254,6 +254,9 @@ def fresh_client(fresh_database: str, servers: Servers) -> Iterator[tuple[TestCl
         database_url=fresh_database,
         app_database_url=app_url(fresh_database),
         broker_url=servers.broker_url,
+        # checkpoints of this database alone, not those of the session's shared one
+        audit_checkpoint_file=Path(tempfile.mkdtemp(prefix="tessera-checkpoints-"))
+        / "audit-checkpoints.jsonl",
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client, fresh_database

@@ -39,12 +39,16 @@ class Job:
 
 
 def claim_publishable(conn: Conn, *, redeliver_after_s: float, limit: int = 100) -> list[int]:
-    """Jobs not yet published, or published long ago and still not done, locked for us."""
+    """Jobs to publish, locked for us: never published; taken by a worker whose lease
+    lapsed (it died); or published long ago, never taken and still not done (a lost
+    message)."""
     rows = conn.execute(
         """SELECT id FROM outbox
            WHERE done_at IS NULL
              AND (published_at IS NULL
-                  OR published_at < now() - make_interval(secs => %s))
+                  OR lease_until < now()
+                  OR (lease_until IS NULL
+                      AND published_at < now() - make_interval(secs => %s)))
            ORDER BY id
            LIMIT %s
            FOR UPDATE SKIP LOCKED""",
@@ -55,10 +59,64 @@ def claim_publishable(conn: Conn, *, redeliver_after_s: float, limit: int = 100)
 
 def mark_published(conn: Conn, job_ids: Sequence[int]) -> None:
     conn.execute(
-        "UPDATE outbox SET published_at = now(), publish_count = publish_count + 1 "
-        "WHERE id = ANY(%s)",
+        "UPDATE outbox SET published_at = now(), publish_count = publish_count + 1, "
+        "lease_until = NULL, leased_by = NULL WHERE id = ANY(%s)",
         (list(job_ids),),
     )
+
+
+def take_lease(conn: Conn, job_id: int, *, worker: str, lease_s: float) -> bool:
+    """Mark the job taken by ``worker`` for ``lease_s`` seconds; False when it is done.
+
+    While the job's transaction runs, its row lock keeps the relay away (it skips
+    locked rows); the lease covers the moments before that lock is taken. A worker
+    killed at any point leaves a lapsed lease and no lock: the relay publishes the job
+    again."""
+    row = conn.execute(
+        "UPDATE outbox SET lease_until = now() + make_interval(secs => %s), leased_by = %s "
+        "WHERE id = %s AND done_at IS NULL RETURNING id",
+        (lease_s, worker, job_id),
+    ).fetchone()
+    return row is not None
+
+
+def release_lease(conn: Conn, job_id: int) -> None:
+    conn.execute("UPDATE outbox SET lease_until = NULL, leased_by = NULL WHERE id = %s", (job_id,))
+
+
+def beat(conn: Conn, *, worker: str, pid: int, host: str, started_at: datetime) -> None:
+    """Say that ``worker`` is alive now."""
+    conn.execute(
+        """INSERT INTO worker_heartbeats (worker, pid, host, started_at, seen_at)
+           VALUES (%s, %s, %s, %s, now())
+           ON CONFLICT (worker) DO UPDATE
+              SET pid = EXCLUDED.pid, host = EXCLUDED.host,
+                  started_at = EXCLUDED.started_at, seen_at = now()""",
+        (worker, pid, host, started_at),
+    )
+
+
+def forget_worker(conn: Conn, worker: str) -> None:
+    conn.execute("DELETE FROM worker_heartbeats WHERE worker = %s", (worker,))
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineHealth:
+    workers_alive: int
+    unpublished: int
+    oldest_unpublished_s: float | None
+    pending: int
+    oldest_pending_s: float | None
+    oldest_queued_run_s: float | None
+
+
+def pipeline_health(conn: Conn, *, alive_s: float) -> PipelineHealth:
+    """Counts and ages only (``tessera_pipeline_health``, readable without an agency)."""
+    with conn.cursor(row_factory=class_row(PipelineHealth)) as cur:
+        cur.execute("SELECT * FROM tessera_pipeline_health(%s)", (alive_s,))
+        found = cur.fetchone()
+    assert found is not None
+    return found
 
 
 def lock_job(conn: Conn, job_id: int) -> Job | None:
@@ -78,13 +136,16 @@ def finish_job(conn: Conn, job_id: int) -> None:
 
 def unpublish_job(conn: Conn, job_id: int) -> None:
     """Hand a job back to the relay (used while matching is suspended)."""
-    conn.execute("UPDATE outbox SET published_at = NULL WHERE id = %s", (job_id,))
+    conn.execute(
+        "UPDATE outbox SET published_at = NULL, lease_until = NULL, leased_by = NULL WHERE id = %s",
+        (job_id,),
+    )
 
 
 def record_failure(conn: Conn, job_id: int, error: str) -> int:
     row = conn.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE id = %s "
-        "RETURNING attempts",
+        "UPDATE outbox SET attempts = attempts + 1, last_error = %s, lease_until = NULL, "
+        "leased_by = NULL WHERE id = %s RETURNING attempts",
         (error[:2000], job_id),
     ).fetchone()
     assert row is not None

@@ -8,11 +8,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from schemas.audit import AuditEventRead, AuditVerification
+from schemas.audit import AuditEventRead, AuditVerification, PublishedCheckpoint
 from schemas.common import Page
 from service import audit
 from service.deps import Auditor
 from service.pagination import MAX_LIMIT, decode_seq_cursor, encode_cursor
+from service.runtime import audit_checkpoint_path, audit_key_path
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -73,8 +74,19 @@ def verify(ctx: Auditor) -> AuditVerification:
     It runs in the database (``tessera_audit_verify``): an agency's auditor cannot read
     other agencies' events, but the verdict covers every one of them.
     """
-    result = audit.verify_in_database(ctx.conn)
-    ctx.audit("audit.verify", details={"valid": result.valid, "length": result.length})
+    result, checkpoint = audit.verify_published(
+        ctx.conn,
+        key_path=audit_key_path(ctx.settings),
+        checkpoint_path=audit_checkpoint_path(ctx.settings),
+    )
+    ctx.audit(
+        "audit.verify",
+        details={
+            "valid": result.valid,
+            "length": result.length,
+            "checkpoint_length": checkpoint["length"] if checkpoint else None,
+        },
+    )
     return AuditVerification(
         valid=result.valid,
         length=result.length,
@@ -82,4 +94,11 @@ def verify(ctx: Auditor) -> AuditVerification:
         first_bad=result.first_bad,
         first_bad_seq=result.first_bad_seq,
         reason=result.reason,
+        checkpoint=(
+            PublishedCheckpoint(
+                length=checkpoint["length"], head=checkpoint["head"], time=checkpoint["time"]
+            )
+            if checkpoint
+            else None
+        ),
     )

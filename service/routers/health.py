@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -10,6 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from service.db import Conn
 from service.deps import get_pool, get_settings
+from service.repositories import pipeline as repo
 from service.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -33,14 +34,36 @@ def health(
     pool: Annotated[ConnectionPool[Conn], Depends(get_pool)],
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> JSONResponse:
-    """Whether the database and the broker answer; 503 when either does not."""
+    """Whether the database and the broker answer and workers consume; 503 (``degraded``)
+    when one of them does not. Counts and ages only: no token needed, nothing personal."""
+    pipeline: dict[str, Any] | None = None
     try:
         with pool.connection(timeout=5) as conn:
-            conn.execute("SELECT 1")
+            found = repo.pipeline_health(conn, alive_s=3 * settings.heartbeat_s)
         database = "ok"
+        pipeline = {
+            "workers_alive": found.workers_alive,
+            "jobs_waiting_to_publish": found.unpublished,
+            "oldest_unpublished_job_s": _rounded(found.oldest_unpublished_s),
+            "jobs_pending": found.pending,
+            "oldest_pending_job_s": _rounded(found.oldest_pending_s),
+            "oldest_queued_run_s": _rounded(found.oldest_queued_run_s),
+        }
     except Exception:
         database = "unavailable"
     broker = "ok" if _broker_ok(settings.broker_url) else "unavailable"
-    ok = database == "ok" and broker == "ok"
-    body = {"status": "ok" if ok else "degraded", "database": database, "broker": broker}
+    workers = "unknown" if pipeline is None else "ok" if pipeline["workers_alive"] else "none"
+    ok = database == "ok" and broker == "ok" and workers == "ok"
+    body: dict[str, Any] = {
+        "status": "ok" if ok else "degraded",
+        "database": database,
+        "broker": broker,
+        "workers": workers,
+    }
+    if pipeline is not None:
+        body["pipeline"] = pipeline
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)

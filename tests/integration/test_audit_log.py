@@ -14,9 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service import audit
+from service.checkpointer import Checkpointer
 from service.cli import bootstrap_admin
 from service.db import Principal, open_pool, set_context, transaction
 from service.migrate import app_url
+from service.runtime import audit_checkpoint_path, audit_key_path
 from tests.conftest import AgencyUsers, auth
 
 AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="oversight")
@@ -186,6 +188,40 @@ def test_the_service_role_cannot_change_or_remove_audit_events(fresh_database: s
     assert _verify(fresh_database).length == 1
 
 
+def test_the_service_role_cannot_insert_an_audit_row_of_its_choosing(fresh_database: str) -> None:
+    _append_events(fresh_database, 2)
+    with psycopg.connect(app_url(fresh_database)) as conn:
+        set_context(conn, WRITER)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO audit_events (seq, id, occurred_at, action, prev_hash, hash) "
+                "VALUES (9223372036854775807, gen_random_uuid(), now(), 'forged', "
+                "'\\x00', '\\x00')"
+            )
+    # the append function numbers, dates and hashes the event itself: the chain stays
+    # whole and the next number follows the head
+    with psycopg.connect(app_url(fresh_database)) as conn, conn.transaction():
+        set_context(conn, WRITER)
+        seq = audit.append(conn, WRITER, "test.after", details={"n": 1})
+    assert seq == 3
+    result = _verify(fresh_database)
+    assert result.valid
+    assert result.length == 3
+
+
+def test_the_append_function_refuses_malformed_events(fresh_database: str) -> None:
+    with psycopg.connect(app_url(fresh_database)) as conn:
+        set_context(conn, WRITER)
+        for action, details in (("", "{}"), ("x" * 101, "{}"), ("test.event", "[1, 2]")):
+            with pytest.raises(psycopg.errors.InvalidParameterValue), conn.transaction():
+                conn.execute(
+                    "SELECT tessera_audit_append(NULL, NULL, NULL, %s, NULL, NULL, NULL, "
+                    "NULL, %s::jsonb)",
+                    (action, details),
+                )
+    assert _verify(fresh_database).length == 0
+
+
 def test_even_the_owner_is_stopped_by_the_append_only_trigger(fresh_database: str) -> None:
     _append_events(fresh_database, 1)
     for statement in (
@@ -268,3 +304,88 @@ def test_only_auditors_read_the_log(client: TestClient, agency: AgencyUsers) -> 
         for path in ("/v1/audit/events", "/v1/audit/verify"):
             response = client.get(path, headers=auth(token))
             assert response.status_code == 403
+
+
+def _rewrite_history(owner_url: str, seq: int, details: str) -> None:
+    """What a superuser could do: change event ``seq`` and recompute every later link and
+    hash, so that the chain itself verifies again."""
+    with psycopg.connect(owner_url) as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("UPDATE audit_events SET details = %s::jsonb WHERE seq = %s", (details, seq))
+        conn.execute(
+            """DO $$
+               DECLARE ev audit_events; prev bytea;
+               BEGIN
+                   FOR ev IN SELECT * FROM audit_events ORDER BY seq LOOP
+                       IF prev IS NOT NULL THEN ev.prev_hash := prev; END IF;
+                       ev.hash := tessera_audit_event_hash(ev);
+                       UPDATE audit_events SET prev_hash = ev.prev_hash, hash = ev.hash
+                        WHERE seq = ev.seq;
+                       prev := ev.hash;
+                   END LOOP;
+               END $$"""
+        )
+
+
+def test_checkpoints_are_published_as_the_log_grows(fresh_database: str, tmp_path: Path) -> None:
+    out = tmp_path / "published" / "checkpoints.jsonl"
+    checkpointer = Checkpointer(
+        app_url(fresh_database), key_path=tmp_path / "key.pem", out=out, interval_s=60
+    )
+    _append_events(fresh_database, 3)
+    checkpointer.publish_once()
+    checkpointer.publish_once()  # nothing new: nothing published
+    _append_events(fresh_database, 2)
+    checkpointer.publish_once()
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [c["length"] for c in lines] == [3, 5]
+    key = audit.load_or_create_key(tmp_path / "key.pem")
+    assert audit.published_checkpoints(out, key.public_key()) == lines
+    # a line added by someone without the key is not a checkpoint
+    with out.open("a") as file:
+        file.write(json.dumps({**lines[-1], "length": 2}) + "\nnot json\n")
+    assert audit.published_checkpoints(out, key.public_key()) == lines
+
+
+def test_a_rewritten_history_with_recomputed_hashes_is_reported_invalid(
+    fresh_client: tuple[TestClient, str],
+) -> None:
+    client, owner = fresh_client
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    admin = bootstrap_admin(owner, "admin")
+    agency = client.post(
+        "/v1/agencies", json={"name": "Audit Office", "country": "NLD"}, headers=auth(admin)
+    ).json()
+    token = client.post(
+        "/v1/users",
+        json={"agency_id": agency["id"], "name": "Aud", "role": "auditor"},
+        headers=auth(admin),
+    ).json()["token"]
+    fresh = client.get("/v1/audit/verify", headers=auth(token)).json()
+    assert fresh["valid"] is True
+    assert fresh["checkpoint"] is None
+    Checkpointer(
+        app_url(owner),
+        key_path=audit_key_path(settings),
+        out=audit_checkpoint_path(settings),
+        interval_s=60,
+    ).publish_once()
+    checked = client.get("/v1/audit/verify", headers=auth(token)).json()
+    assert checked["valid"] is True
+    assert checked["checkpoint"]["length"] == 4
+    _rewrite_history(owner, 2, '{"name": "Someone else"}')
+    with psycopg.connect(app_url(owner)) as conn, conn.transaction():
+        set_context(conn, AUDITOR)
+        assert audit.verify_in_database(conn).valid  # the chain alone is fooled
+    rewritten = client.get("/v1/audit/verify", headers=auth(token)).json()
+    assert rewritten["valid"] is False
+    assert "rewritten" in rewritten["reason"]
+    # and the checkpointer refuses to sign the altered log
+    key = audit.load_or_create_key(audit_key_path(settings))
+    with (
+        pytest.raises(audit.CheckpointConflict),
+        psycopg.connect(app_url(owner)) as conn,
+        conn.transaction(),
+    ):
+        set_context(conn, AUDITOR)
+        audit.publish_checkpoint(conn, key, audit_checkpoint_path(settings))

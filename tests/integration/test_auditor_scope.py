@@ -136,12 +136,13 @@ def test_the_desk_audit_page_of_b_shows_nothing_of_a(
     case_a = open_case(client, agency.caseworker, "A-3", {"names": ["Amina Yusuf"]})
     desk = desk_client(client)
     assert sign_in(desk, other_agency.auditor).status_code == 303
-    page = desk.get("/desk/audit", params={"object_id": case_a["id"]})
+    page = desk.get("/desk/audit", params={"object": case_a["id"]})
     assert page.status_code == 200, page.text
-    assert case_a["id"] not in page.text
+    assert f'<code class="id">{case_a["id"]}</code>' not in page.text
     own = desk_client(client)
     assert sign_in(own, agency.auditor).status_code == 303
-    assert case_a["id"] in own.get("/desk/audit", params={"object_id": case_a["id"]}).text
+    own_page = own.get("/desk/audit", params={"object": case_a["id"]}).text
+    assert f'<code class="id">{case_a["id"]}</code>' in own_page
 
 
 def test_oversight_uses_the_desk_audit_pages_across_agencies(
@@ -151,9 +152,9 @@ def test_oversight_uses_the_desk_audit_pages_across_agencies(
     token, _ = _oversight(client, admin_token, other_agency)
     desk = desk_client(client)
     assert sign_in(desk, token).status_code == 303
-    page = desk.get("/desk/audit", params={"object_id": case_a["id"]})
+    page = desk.get("/desk/audit", params={"object": case_a["id"]})
     assert page.status_code == 200, page.text
-    assert case_a["id"] in page.text
+    assert f'<code class="id">{case_a["id"]}</code>' in page.text
     assert 'href="/desk/audit/decisions"' in page.text
     assert desk.get("/desk/audit/decisions").status_code == 200
 

@@ -6,12 +6,29 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from tests.conftest import AgencyUsers, auth
+from tests.integration.workers import WorkerProcess, wait_for
 
 
-def test_health_reports_database_and_broker_ok(client: TestClient) -> None:
-    response = client.get("/v1/health")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+def test_health_reports_database_broker_and_workers_ok(
+    client: TestClient, worker: WorkerProcess
+) -> None:
+    response = wait_for(lambda: (r := client.get("/v1/health")).status_code == 200 and r)
+    body = response.json()
+    assert {k: body[k] for k in ("status", "database", "broker", "workers")} == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "workers": "ok",
+    }
+    assert body["pipeline"]["workers_alive"] >= 1
+    assert set(body["pipeline"]) == {
+        "workers_alive",
+        "jobs_waiting_to_publish",
+        "oldest_unpublished_job_s",
+        "jobs_pending",
+        "oldest_pending_job_s",
+        "oldest_queued_run_s",
+    }
     assert response.headers["x-request-id"]
 
 

@@ -40,6 +40,9 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_run(
         app_url=servers.app_url,
         broker_url=own_broker.url,
         log=tmp_path / "killed.log",
+        # no redelivery of published jobs for an hour: only the lapsed lease of the
+        # killed worker's job can bring it back
+        redeliver_after_s=3600,
     )
     case_id = _case(client, agency.caseworker, WANG, "CASE-KILLED")
     run_id = _match(client, agency.caseworker, case_id)  # queued: no worker runs yet
@@ -57,15 +60,17 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_run(
         wait_for(running)
         time.sleep(0.5)
         process.kill()
+        killed_at = time.monotonic()
     finally:
         hold.rollback()
         hold.close()
     process.start()
     try:
-        run = wait_for(lambda: _run_done(client, agency.caseworker, run_id), timeout=90)
+        run = wait_for(lambda: _run_done(client, agency.caseworker, run_id), timeout=60)
     finally:
         process.stop()
     assert run["state"] == "done"
+    assert time.monotonic() - killed_at < 60
     with psycopg.connect(servers.owner_url) as conn:
         assert conn.execute(
             "SELECT count(*) FROM match_runs WHERE case_id = %s", (case_id,)
