@@ -53,14 +53,29 @@ class Deployment:
         return self.env["TESSERA_APP_DATABASE_URL"]
 
     @property
-    def redeliver_after_s(self) -> float:
-        return float(self.env.get("TESSERA_REDELIVER_AFTER_S", "900"))
+    def job_lease_s(self) -> float:
+        """How long a killed worker's job waits before it is handed out again."""
+        return float(self.env.get("TESSERA_JOB_LEASE_S", "20"))
 
     def pid(self, name: str) -> int:
         return int((self.folder / "pids" / name).read_text())
 
     def alive(self, name: str) -> bool:
         return running(self.pid(name))
+
+    def group(self, name: str) -> set[int]:
+        """The processes of ``name``'s process group (a worker and its pool children)."""
+        leader, found = self.pid(name), set()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                fields = (proc / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[2]) == leader and fields[0] != "Z":
+                found.add(int(proc.name))
+        return found
 
     def log(self, name: str) -> str:
         return (self.folder / "logs" / f"{name}.log").read_text(errors="replace")
@@ -124,14 +139,10 @@ def _deploy(command: str, folder: Path, extra: dict[str, str]) -> None:
         raise RuntimeError(f".ci/deploy {command} failed:\n{done.stdout}\n{done.stderr}")
 
 
-def up(*, redeliver_after_s: float = 5.0) -> Deployment:
-    """`.ci/deploy up` in a new temporary folder.
-
-    Jobs a killed worker held are published again after ``redeliver_after_s`` (the
-    deployed default is 900 s; the tests kill a worker on purpose).
-    """
+def up(extra: dict[str, str] | None = None) -> Deployment:
+    """`.ci/deploy up` in a new temporary folder, with ``extra`` TESSERA_ settings."""
     folder = Path(tempfile.mkdtemp(prefix="tessera-deploy-"))
-    _deploy("up", folder, {"TESSERA_REDELIVER_AFTER_S": str(redeliver_after_s)})
+    _deploy("up", folder, extra or {})
     return Deployment(folder=folder, env=read_env(folder / "env"), started_here=True)
 
 
