@@ -9,26 +9,26 @@ from fastapi import FastAPI
 
 from matching.warm import warm_up
 from service import errors, openapi
+from service.admin import routes as admin
+from service.audit import routes as audit
+from service.cases import routes as cases
 from service.db import open_pool
 from service.desk import router as desk_router
+from service.evidence import routes as evidence
+from service.health import routes as health
+from service.identities import routes as identities
+from service.indexing import algorithm
 from service.middleware import RequestGuard
-from service.migrate import app_url
-from service.routers import (
-    admin,
-    audit,
-    cases,
-    evidence,
-    health,
-    identities,
-    matching,
-    partner,
-)
+from service.ops.migrate import app_url
+from service.partner import routes as partner
+from service.runs import routes as runs
 from service.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the pool opens in the lifespan, on the service role's URL."""
     settings = settings or get_settings()
+    algorithm.register()  # the face comparator joins the library's features
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence.router,
         identities.router,
         identities.imports_router,
-        matching.router,
+        runs.router,
         partner.router,
         desk_router,
     ):

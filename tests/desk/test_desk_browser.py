@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from service.demo import GALLERY
+from service.ops.demo import GALLERY
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.desk.conftest import SCREENSHOTS, assert_accessible, new_page
 from tests.desk.helpers import (

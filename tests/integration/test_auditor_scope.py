@@ -9,7 +9,7 @@ from uuid import UUID
 import psycopg
 from fastapi.testclient import TestClient
 
-from service import audit
+from service.audit import service as audit
 from service.db import Principal, set_context
 from tests.conftest import AgencyUsers, Servers, auth, open_case
 from tests.desk.helpers import desk_client, sign_in

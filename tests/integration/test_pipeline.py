@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.db import Principal, set_context
-from service.relay import Relay
-from service.repositories import pipeline as repo
+from service.worker import repository as repo
+from service.worker.relay import Relay
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.integration.workers import WorkerProcess, wait_for
 

@@ -40,7 +40,7 @@ class WorkerProcess:
     def start(self) -> None:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"],
+            [sys.executable, "-m", "service.ops.cli", "worker"],
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from matching import build_profile, score_pair
-from service.pipeline import ALGORITHM, FACE_CONFIG, MATCHER
+from service.indexing.algorithm import ALGORITHM, FACE_CONFIG, register
+
+MATCHER = register().algorithm
 
 FACE = np.linspace(-0.2, 0.2, 128)
 SAME_FACE = FACE + 0.001
