@@ -93,7 +93,7 @@ class Deployment:
     def cli(self, *args: str) -> str:
         """``tessera ARGS`` against this deployment (its environment only); stdout."""
         done = subprocess.run(
-            [sys.executable, "-m", "service.cli", *args],
+            [sys.executable, "-m", "service.ops.cli", *args],
             cwd=ROOT,
             env={**_clean_environ(), **self.env},
             capture_output=True,
