@@ -94,8 +94,24 @@ def get_context(
     x_purpose: Annotated[str | None, Header()] = None,
 ) -> Iterator[Context]:
     """Open the request's transaction as the authenticated user; commit if it succeeds."""
+    yield from open_context(request, pool, settings, authorization, x_purpose)
+
+
+def open_context(
+    request: Request,
+    pool: ConnectionPool[Conn],
+    settings: Settings,
+    authorization: str | None,
+    x_purpose: str | None,
+    *,
+    admit: Callable[[Conn, Principal], None] | None = None,
+) -> Iterator[Context]:
+    """Authenticate, run ``admit`` (its own transactions, before the request's), then
+    open the request's transaction as the authenticated user."""
     with pool.connection() as conn:
         principal = authenticate(conn, authorization, source_of(request), request.state.request_id)
+        if admit is not None:
+            admit(conn, principal)
         with conn.transaction():
             set_context(conn, principal)
             request.state.principal = principal

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None
     desk_idle_timeout_s: float = 900.0
+    #: Queries (POST /v1/match) one partner agency may make in one window, across
+    #: every API process; past it, 429 rate_limited with Retry-After.
+    partner_query_limit: int = Field(default=120, ge=1)
+    partner_query_window_s: int = Field(default=60, ge=1, le=86_400)
 
 
 @lru_cache

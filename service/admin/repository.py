@@ -7,7 +7,7 @@ from uuid import UUID
 
 from psycopg.rows import class_row
 
-from schemas.admin import AgencyRead, SharingAgreementRead
+from schemas.admin import AgencyRead, SharingAgreementRead, UserRead
 from service.db import Conn
 
 
@@ -38,6 +38,49 @@ def insert_user(
     return user_id
 
 
+_USER_COLUMNS = "id, agency_id, name, role, created_at, disabled_at"
+_AGREEMENT_COLUMNS = (
+    "id, owner_agency_id, partner_agency_id, purpose, expires_at, created_at, revoked_at"
+)
+
+
+def disable_user(conn: Conn, user_id: UUID) -> tuple[UserRead | None, bool]:
+    """Disable the user (once); returns the user (None if there is none) and whether this
+    call disabled it. The database ends the user's desk sessions in the same step."""
+    with conn.cursor(row_factory=class_row(UserRead)) as cur:
+        cur.execute(
+            f"UPDATE users SET disabled_at = now() WHERE id = %s AND disabled_at IS NULL "  # noqa: S608
+            f"RETURNING {_USER_COLUMNS}",
+            (user_id,),
+        )
+        changed = cur.fetchone()
+        if changed is not None:
+            return changed, True
+        cur.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s", (user_id,))  # noqa: S608
+        return cur.fetchone(), False
+
+
+def revoke_sharing_agreement(
+    conn: Conn, agreement_id: UUID, revoked_by: UUID
+) -> tuple[SharingAgreementRead | None, bool]:
+    """Revoke the agreement (once); returns it (None if there is none) and whether this
+    call revoked it."""
+    with conn.cursor(row_factory=class_row(SharingAgreementRead)) as cur:
+        cur.execute(
+            "UPDATE sharing_agreements SET revoked_at = now(), revoked_by = %s "  # noqa: S608
+            f"WHERE id = %s AND revoked_at IS NULL RETURNING {_AGREEMENT_COLUMNS}",
+            (revoked_by, agreement_id),
+        )
+        changed = cur.fetchone()
+        if changed is not None:
+            return changed, True
+        cur.execute(
+            f"SELECT {_AGREEMENT_COLUMNS} FROM sharing_agreements WHERE id = %s",  # noqa: S608
+            (agreement_id,),
+        )
+        return cur.fetchone(), False
+
+
 def insert_sharing_agreement(
     conn: Conn,
     *,
@@ -49,10 +92,10 @@ def insert_sharing_agreement(
 ) -> SharingAgreementRead:
     with conn.cursor(row_factory=class_row(SharingAgreementRead)) as cur:
         cur.execute(
-            "INSERT INTO sharing_agreements "
+            "INSERT INTO sharing_agreements "  # noqa: S608
             "(owner_agency_id, partner_agency_id, purpose, expires_at, created_by) "
             "VALUES (%s, %s, %s, %s, %s) "
-            "RETURNING id, owner_agency_id, partner_agency_id, purpose, expires_at, created_at",
+            f"RETURNING {_AGREEMENT_COLUMNS}",
             (owner_agency_id, partner_agency_id, purpose, expires_at, created_by),
         )
         row = cur.fetchone()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, status
 
 from schemas.admin import (
@@ -11,6 +13,7 @@ from schemas.admin import (
     SharingAgreementRead,
     UserCreate,
     UserCreated,
+    UserRead,
 )
 from service.admin import service
 from service.deps import Admin
@@ -34,3 +37,18 @@ def create_user(body: UserCreate, ctx: Admin) -> UserCreated:
 def create_sharing_agreement(body: SharingAgreementCreate, ctx: Admin) -> SharingAgreementRead:
     """Let the partner agency's queries and case matching reach the owner's identity records."""
     return service.create_sharing_agreement(ctx, body)
+
+
+@router.post("/users/{user_id}/disable")
+def disable_user(user_id: UUID, ctx: Admin) -> UserRead:
+    """Disable a user for good: the user's token is refused from its next request and
+    the user's desk sessions end. Disabling a disabled user changes nothing."""
+    return service.disable_user(ctx, user_id)
+
+
+@router.post("/sharing-agreements/{agreement_id}/revoke")
+def revoke_sharing_agreement(agreement_id: UUID, ctx: Admin) -> SharingAgreementRead:
+    """Revoke an agreement before it expires: from the partner's next query on, neither
+    its queries nor its case matching reach the owner's records. Revoking a revoked
+    agreement changes nothing."""
+    return service.revoke_sharing_agreement(ctx, agreement_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from schemas.admin import (
     AgencyCreate,
     AgencyRead,
@@ -9,6 +11,7 @@ from schemas.admin import (
     SharingAgreementRead,
     UserCreate,
     UserCreated,
+    UserRead,
 )
 from service.admin import repository as repo
 from service.deps import Context
@@ -75,4 +78,44 @@ def create_sharing_agreement(ctx: Context, body: SharingAgreementCreate) -> Shar
         object_id=agreement.id,
         details={"owner": str(body.owner_agency_id), "partner": str(body.partner_agency_id)},
     )
+    return agreement
+
+
+def disable_user(ctx: Context, user_id: UUID) -> UserRead:
+    """Disable a user for good: the user's token is refused from its next request and
+    the user's desk sessions end. Disabling a disabled user changes nothing."""
+    if user_id == ctx.principal.user_id:
+        raise Conflict("You cannot disable your own user.", code="cannot_disable_self")
+    user, changed = repo.disable_user(ctx.conn, user_id)
+    if user is None:
+        raise NotFound("No user has that id.", code="user_not_found")
+    if changed:
+        ctx.audit(
+            "user.disable",
+            object_type="user",
+            object_id=user_id,
+            details={"agency_id": str(user.agency_id), "role": user.role},
+        )
+    return user
+
+
+def revoke_sharing_agreement(ctx: Context, agreement_id: UUID) -> SharingAgreementRead:
+    """Revoke an agreement before it expires: from the partner's next query on, neither
+    its queries nor its case matching reach the owner's records. Revoking a revoked
+    agreement changes nothing."""
+    agreement, changed = repo.revoke_sharing_agreement(
+        ctx.conn, agreement_id, ctx.principal.user_id
+    )
+    if agreement is None:
+        raise NotFound("No sharing agreement has that id.", code="sharing_agreement_not_found")
+    if changed:
+        ctx.audit(
+            "sharing_agreement.revoke",
+            object_type="sharing_agreement",
+            object_id=agreement_id,
+            details={
+                "owner": str(agreement.owner_agency_id),
+                "partner": str(agreement.partner_agency_id),
+            },
+        )
     return agreement

@@ -13,6 +13,8 @@ from service.cases import service
 from service.deps import Caseworker
 from service.pagination import MAX_LIMIT
 
+_STATES = sorted(service.CASE_STATES)
+
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 
@@ -27,7 +29,7 @@ def list_cases(
     ctx: Caseworker,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
-    state: str | None = None,
+    state: Annotated[str | None, Query(json_schema_extra={"enum": _STATES})] = None,
     reference: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Page[CaseListItem]:

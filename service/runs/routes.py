@@ -77,7 +77,8 @@ def matching_state(ctx: Admin) -> MatchingState:
 
 @router.post("/admin/matching/suspend")
 def suspend_matching(ctx: Admin, body: MatchingSwitch | None = None) -> MatchingState:
-    """Stop matching: queued runs wait and nothing is lost; resume continues them."""
+    """Stop matching: queued runs wait and nothing is lost, partner queries are refused
+    (503 matching_suspended); indexing goes on. Resume continues the runs."""
     return service.switch_matching(ctx, suspend=True, reason=body.reason if body else None)
 
 

@@ -78,7 +78,8 @@ def process(pool: ConnectionPool[Conn], job_id: int) -> Outcome:
                 return Outcome("skipped", "no such job")
             if job.done_at is not None:
                 return Outcome("skipped", "already done")
-            if matching_suspended(conn):
+            if job.kind == "match_case" and matching_suspended(conn):
+                # the stop switch holds match runs; indexing goes on
                 repo.unpublish_job(conn, job_id)
                 return Outcome("suspended", "matching is suspended; the job waits")
             principal = worker_principal(job.agency_id)

@@ -4,8 +4,8 @@ It claims rows with ``FOR UPDATE SKIP LOCKED`` (so several relays never publish 
 same row at once), publishes, and marks them published in the same transaction; a
 publish that fails leaves the rows for the next round. A job published long ago and
 still not done (a lost message, a broker that lost its data) is published again:
-jobs are idempotent, so a duplicate costs nothing. While matching is suspended
-nothing is published, and nothing is lost.
+jobs are idempotent, so a duplicate costs nothing. While matching is suspended no
+match run is published (nothing is lost); indexing goes on.
 """
 
 from __future__ import annotations
@@ -48,9 +48,11 @@ class Relay(threading.Thread):
         while True:
             with conn.transaction():
                 set_context(conn, SYSTEM)
-                if matching_suspended(conn):
-                    return sent
-                ids = repo.claim_publishable(conn, redeliver_after_s=self._redeliver_after_s)
+                ids = repo.claim_publishable(
+                    conn,
+                    redeliver_after_s=self._redeliver_after_s,
+                    matching=not matching_suspended(conn),
+                )
                 if not ids:
                     return sent
                 for job_id in ids:

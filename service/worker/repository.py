@@ -37,10 +37,13 @@ class Job:
     done_at: datetime | None
 
 
-def claim_publishable(conn: Conn, *, redeliver_after_s: float, limit: int = 100) -> list[int]:
+def claim_publishable(
+    conn: Conn, *, redeliver_after_s: float, limit: int = 100, matching: bool = True
+) -> list[int]:
     """Jobs to publish, locked for us: never published; taken by a worker whose lease
     lapsed (it died); or published long ago, never taken and still not done (a lost
-    message)."""
+    message). Without ``matching``, only indexing jobs (match runs wait while matching
+    is suspended)."""
     rows = conn.execute(
         """SELECT id FROM outbox
            WHERE done_at IS NULL
@@ -48,10 +51,11 @@ def claim_publishable(conn: Conn, *, redeliver_after_s: float, limit: int = 100)
                   OR lease_until < now()
                   OR (lease_until IS NULL
                       AND published_at < now() - make_interval(secs => %s)))
+             AND (%s OR kind <> 'match_case')
            ORDER BY id
            LIMIT %s
            FOR UPDATE SKIP LOCKED""",
-        (redeliver_after_s, limit),
+        (redeliver_after_s, matching, limit),
     ).fetchall()
     return [row[0] for row in rows]
 

@@ -233,7 +233,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     first.get_by_label("Reason (required)").fill("Passport MRZ and registry record agree.")
     first.get_by_role("button", name="Record verdict").click()
     expect(first.get_by_text("Your verdict “confirm” was recorded.")).to_be_visible()
-    assert _case_state(servers.owner_url, demo.case_id) == "under_review"
+    assert _case_state(servers.owner_url, demo.case_id) == "candidates_ready"
 
     # The second reviewer does not see that verdict until deciding; a form sent without
     # its token, or with a wrong one, changes nothing.
@@ -257,7 +257,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
         expect(second.get_by_role("heading", name="Form refused")).to_be_visible()
         assert_accessible(second)
         assert len(_decisions(servers.owner_url, candidate_id)) == 1
-        assert _case_state(servers.owner_url, demo.case_id) == "under_review"
+        assert _case_state(servers.owner_url, demo.case_id) == "candidates_ready"
     second.goto(candidate_url)
     second.get_by_label("Confirm: this is the same person").check()
     second.get_by_label("Reason (required)").fill("Independent check agrees.")

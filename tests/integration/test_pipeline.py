@@ -124,7 +124,7 @@ def test_a_hanzi_case_finds_the_pinyin_record_and_two_confirmations_identify_it(
     seen = client.get(f"/v1/cases/{case_id}/candidates", headers=auth(agency.caseworker2))
     view = next(c for c in seen.json()["items"] if c["id"] == top["id"])
     assert view["review"] == {"you_decided": False, "status": None, "decisions": None}
-    assert _case_state(client, agency.caseworker, case_id) == "under_review"
+    assert _case_state(client, agency.caseworker2, case_id) == "candidates_ready"
 
     second = _decide(client, agency.caseworker2, top["id"], "confirm", "independent check agrees")
     assert second.status_code == 201, second.text
@@ -159,7 +159,7 @@ def test_the_case_creator_cannot_give_the_second_confirmation(
     second = _decide(client, agency.caseworker, candidate, "confirm", "agree too")
     assert second.status_code == 409
     assert second.json()["code"] == "two_person_rule"
-    assert _case_state(client, agency.caseworker, case_id) == "under_review"
+    assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
 
 
 def test_a_reject_disputes_the_candidate_and_blocks_identification(
@@ -170,7 +170,7 @@ def test_a_reject_disputes_the_candidate_and_blocks_identification(
     rejected = _decide(client, agency.caseworker2, candidate, "reject", "birth place contradicts")
     assert rejected.status_code == 201
     assert rejected.json()["candidate_status"] == "disputed"
-    assert _case_state(client, agency.caseworker, case_id) == "under_review"
+    assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
 
 
 def test_one_reviewer_cannot_confirm_twice(
@@ -219,8 +219,16 @@ def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
         _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
+        # the creator's own transaction (the reviewer is the context's user, see below)
+        set_context(
+            conn, Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+        )
         with pytest.raises(psycopg.errors.CheckViolation, match="creator"):
             _confirm_in_sql(conn, candidate, agency.caseworker_id, "y")
+    with psycopg.connect(servers.app_url) as conn:
+        set_context(conn, me)
+        with pytest.raises(psycopg.errors.CheckViolation, match="in the name of the user"):
+            _confirm_in_sql(conn, candidate, agency.caseworker_id, "forged")
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
         _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
