@@ -14,6 +14,7 @@ from service.audit import routes as audit
 from service.cases import routes as cases
 from service.db import open_pool
 from service.desk import router as desk_router
+from service.dossier import routes as dossier
 from service.evidence import routes as evidence
 from service.health import routes as health
 from service.identities import routes as identities
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         audit.router,
         cases.router,
+        dossier.router,
         evidence.router,
         identities.router,
         identities.imports_router,

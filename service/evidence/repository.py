@@ -91,6 +91,7 @@ def _summary(kind: str, data: Mapping[str, Any]) -> dict[str, Any]:
             "nationality",
             "expiry_date",
             "genuineness",
+            "form",
         )
         return {k: data[k] for k in keep if k in data}
     if kind == "interview":
