@@ -22,8 +22,10 @@ from service.indexing import algorithm
 from service.middleware import RequestGuard
 from service.ops.migrate import app_url
 from service.partner import routes as partner
+from service.retention import routes as retention
 from service.runs import routes as runs
 from service.settings import Settings, get_settings
+from service.subject_rights import routes as subject_rights
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identities.imports_router,
         runs.router,
         partner.router,
+        retention.router,
+        subject_rights.router,
         desk_router,
     ):
         app.include_router(router)

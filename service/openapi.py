@@ -19,6 +19,9 @@ PURPOSE_REQUIRED = frozenset(
         ("get", "/v1/identities/{identity_id}"),
         ("get", "/v1/cases/{case_id}/candidates"),
         ("post", "/v1/match"),
+        ("get", "/v1/cases/{case_id}/export"),
+        ("delete", "/v1/cases/{case_id}"),
+        ("delete", "/v1/identities/{identity_id}"),
     }
 )
 #: The error statuses an authenticated operation may answer, all problem+json.

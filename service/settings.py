@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     #: every API process; past it, 429 rate_limited with Retry-After.
     partner_query_limit: int = Field(default=120, ge=1)
     partner_query_window_s: int = Field(default=60, ge=1, le=86_400)
+    #: How often the worker's beat runs the retention sweep.
+    retention_sweep_interval_s: float = 3600.0
 
 
 @lru_cache

@@ -177,10 +177,12 @@ def erase_face_data(conn: Conn, evidence_id: UUID) -> list[str]:
 
 
 def mark_erased(conn: Conn, evidence_id: UUID, tombstone: Mapping[str, Any]) -> datetime:
-    """Replace the item's data with its tombstone and stamp it erased (the one update
-    evidence allows)."""
+    """Replace the item's data with its tombstone, keep of its checks only what they
+    found (no MRZ names, dates or numbers: ``tessera_redacted_checks``) and stamp it
+    erased (the one update evidence allows)."""
     row = conn.execute(
-        "UPDATE evidence SET erased_at = now(), data = %s WHERE id = %s RETURNING erased_at",
+        "UPDATE evidence SET erased_at = now(), data = %s, "
+        "checks = tessera_redacted_checks(checks) WHERE id = %s RETURNING erased_at",
         (json.dumps(tombstone), evidence_id),
     ).fetchone()
     assert row is not None

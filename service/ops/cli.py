@@ -12,6 +12,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -51,9 +52,24 @@ def main(argv: list[str] | None = None) -> int:
     api = commands.add_parser("api", help="serve the API only, on the servers named by URL")
     api.add_argument("--port", type=int, default=None)
     api.add_argument("--host", default=None)
-    commands.add_parser("worker", help="run one Celery worker (used by 'tessera run')")
+    worker = commands.add_parser("worker", help="run one Celery worker (used by 'tessera run')")
+    worker.add_argument(
+        "--beat",
+        action="store_true",
+        help="also run the scheduler (the retention sweep); one per deployment",
+    )
     commands.add_parser(
         "relay", help="run the outbox relay and the audit checkpointer (used by 'tessera run')"
+    )
+
+    retention = commands.add_parser("retention", help="retention of personal data")
+    retention_cmds = retention.add_subparsers(dest="retention_command", required=True)
+    sweep = retention_cmds.add_parser("sweep", help="erase now what passed its retention")
+    sweep.add_argument(
+        "--as-of",
+        type=datetime.fromisoformat,
+        default=None,
+        help="erase what is due at this ISO time instead of now (e.g. to rehearse)",
     )
 
     admin = commands.add_parser("admin", help="administration")
@@ -73,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run(settings, args)
     if args.command == "worker":
-        return _worker()
+        return _worker(settings, beat=args.beat)
     if args.command == "relay":
         return _relay()
     if args.command == "api":
@@ -91,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         token = bootstrap_admin(runtime.owner_url, args.name)
         print(token)
         return 0
+    if args.command == "retention":
+        return _retention_sweep(runtime, args.as_of)
     if args.audit_command == "checkpoint":
         return _checkpoint(runtime, settings, args.out)
     return _verify_checkpoint(runtime, settings, args.checkpoint)
@@ -207,11 +225,31 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker() -> int:
+def _worker(settings: Settings, *, beat: bool) -> int:
     from service.worker.celery_app import celery_app
 
-    celery_app.worker_main(["worker", "--concurrency=1", "--loglevel=INFO", "--pool=prefork"])
+    argv = ["worker", "--concurrency=1", "--loglevel=INFO", "--pool=prefork"]
+    if beat:
+        # The scheduler embedded in this worker: one process fewer to keep alive, and
+        # it stops with the worker. Exactly one worker of a deployment runs it.
+        home = Path(settings.home)
+        home.mkdir(parents=True, exist_ok=True)
+        argv += ["--beat", f"--schedule={home / 'celerybeat-schedule'}"]
+    celery_app.worker_main(argv)
     return 0
+
+
+def _retention_sweep(runtime: Runtime, as_of: datetime | None) -> int:
+    from service.retention.service import sweep
+
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    result = sweep(runtime.app_url, now=as_of)
+    if not result.ran:
+        print("another retention sweep is running; nothing done", file=sys.stderr)
+        return 1
+    print(json.dumps(result.as_dict()))
+    return 0 if result.failed == 0 else 1
 
 
 def _relay() -> int:
@@ -293,7 +331,13 @@ def _supervisor(settings: Settings, runtime: Runtime, server: uvicorn.Server) ->
     command = [sys.executable, "-m", "service.ops.cli"]
     count = settings.workers or os.cpu_count() or 1
     processes = [
-        Process(f"worker-{n}", [*command, "worker"], env, logs / f"worker-{n}.log")
+        # the first worker also runs the beat (the scheduled retention sweep)
+        Process(
+            f"worker-{n}",
+            [*command, "worker", *(["--beat"] if n == 1 else [])],
+            env,
+            logs / f"worker-{n}.log",
+        )
         for n in range(1, count + 1)
     ]
     processes.append(Process("relay", [*command, "relay"], env, logs / "relay.log"))

@@ -16,7 +16,8 @@ VISIBILITY_TIMEOUT = 600
 
 def create_celery(broker_url: str | None = None) -> Celery:
     """A Celery app on ``broker_url`` (default: the settings' broker)."""
-    url = broker_url or get_settings().broker_url or "redis://127.0.0.1:6379/0"
+    settings = get_settings()
+    url = broker_url or settings.broker_url or "redis://127.0.0.1:6379/0"
     app = Celery("tessera", broker=url, include=["service.worker.tasks"])
     app.conf.update(
         task_acks_late=True,
@@ -30,6 +31,15 @@ def create_celery(broker_url: str | None = None) -> Celery:
         accept_content=["json"],
         task_ignore_result=True,
         worker_hijack_root_logger=False,
+        # run by the beat of one worker (`tessera worker --beat`; `tessera run` gives it
+        # to its first worker); a second beat would only find the sweep's lock taken
+        beat_schedule={
+            "retention-sweep": {
+                "task": "tessera.retention_sweep",
+                "schedule": settings.retention_sweep_interval_s,
+                "options": {"expires": settings.retention_sweep_interval_s},
+            }
+        },
     )
     return app
 

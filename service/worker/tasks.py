@@ -13,6 +13,7 @@ from service.db import Conn, open_pool
 from service.indexing import algorithm
 from service.ops.migrate import app_url
 from service.ops.runtime import audit_checkpoint_path, audit_key_path
+from service.retention.service import sweep
 from service.settings import get_settings
 from service.worker import jobs
 from service.worker.celery_app import celery_app
@@ -104,3 +105,12 @@ def process_job(self: Task, job_id: int) -> str:
     if outcome.status == "retry":
         raise self.retry(countdown=outcome.retry_in_s)
     return f"{outcome.status}: {outcome.detail}"
+
+
+# A sweep of many rows may outlast the pipeline's limits; it is idempotent, so a sweep
+# cut short is finished by the next one.
+@celery_app.task(name="tessera.retention_sweep", soft_time_limit=3000, time_limit=3300)
+def retention_sweep() -> dict[str, Any]:
+    """Erase what passed its retention (run by the beat of one worker); the counts, ids
+    and numbers only."""
+    return sweep(_url()).as_dict()
