@@ -25,6 +25,7 @@ from service.desk import sessions
 from service.desk.sessions import DESK_ROLES, DeskSession, signed_in
 from service.desk.web import (
     HERE,
+    SECURITY_HEADERS,
     csrf_refused,
     error_page,
     html,
@@ -34,6 +35,8 @@ from service.desk.web import (
     render,
     safe_next,
 )
+from service.dossier import pdf as dossier_pdf
+from service.dossier import service as dossier_service
 from service.errors import (
     Forbidden,
     InvalidInput,
@@ -220,6 +223,41 @@ def case_page(request: Request, case_id: str) -> Response:
             strong_caveat=runs_service.strong_caveat(),
         )
     return html(body)
+
+
+@router.get("/cases/{case_id}/dossier")
+@page
+def dossier_page(request: Request, case_id: str, requested_state: str = "") -> Response:
+    """The readmission dossier of an identified case for a requested state (the service
+    the API's dossier path calls; the view is audited like an export), with its PDF."""
+    cid = parse_id(case_id, "case")
+    with signed_in(request, "caseworker") as s:
+        case = cases_service.read_case(s.ctx, cid)
+        dossier = None
+        state = requested_state.strip().upper()
+        if state:
+            state = dossier_service.requested_state_of(state)
+            dossier = dossier_service.build_dossier(s.ctx, cid, state, "desk")
+        body = render("dossier.html", session=s, case=case, dossier=dossier, state=state)
+    return html(body)
+
+
+@router.get("/cases/{case_id}/dossier.pdf")
+@page
+def dossier_download(request: Request, case_id: str, requested_state: str = "") -> Response:
+    """The dossier's printable form, downloaded (audited as a PDF export)."""
+    cid = parse_id(case_id, "case")
+    with signed_in(request, "caseworker") as s:
+        state = dossier_service.requested_state_of(requested_state.strip().upper())
+        dossier = dossier_service.build_dossier(s.ctx, cid, state, "pdf")
+    return Response(
+        dossier_pdf.render(dossier),
+        media_type="application/pdf",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="dossier-{cid}-{state}.pdf"',
+        },
+    )
 
 
 @router.post("/cases/{case_id}/match")

@@ -6,30 +6,13 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import TypeAdapter, ValidationError
 
-from schemas.common import Country
 from schemas.dossier import Dossier
 from service.deps import Caseworker
 from service.dossier import pdf
-from service.dossier.service import build_dossier
-from service.errors import InvalidInput
+from service.dossier.service import build_dossier, requested_state_of
 
 router = APIRouter(prefix="/v1/cases", tags=["dossiers"])
-
-_COUNTRY: TypeAdapter[str] = TypeAdapter(Country)
-
-
-def requested_state_of(value: str) -> str:
-    """The requested state as an ISO 3166-1 alpha-3 code, or a 422 ``invalid_country``."""
-    try:
-        return _COUNTRY.validate_python(value.strip())
-    except ValidationError:
-        raise InvalidInput(
-            "requested_state is the ISO 3166-1 alpha-3 code of the state the readmission "
-            f"application goes to; '{value[:20]}' is not one.",
-            code="invalid_country",
-        ) from None
 
 
 def wants_pdf(accept: str | None) -> bool:

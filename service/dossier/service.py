@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.common import Country
 from schemas.dossier import (
     Dossier,
     DossierAgreement,
@@ -17,13 +20,29 @@ from schemas.dossier import (
 from service.deps import Context
 from service.dossier import repository as repo
 from service.dossier.grading import grade_evidence
-from service.errors import Conflict, NotFound, Unavailable
+from service.errors import Conflict, InvalidInput, NotFound, Unavailable
 
-Format = Literal["json", "pdf"]
+#: How the dossier left the service: the API's JSON or PDF, or a desk page.
+Format = Literal["json", "pdf", "desk"]
 
 #: A claim that is pending or granted bars a request to a country of feared persecution
 #: (non-refoulement); a refused or withdrawn claim no longer does, but is never mentioned.
 _BARRING = frozenset({"applied", "granted"})
+
+
+_COUNTRY: TypeAdapter[str] = TypeAdapter(Country)
+
+
+def requested_state_of(value: str) -> str:
+    """The requested state as an ISO 3166-1 alpha-3 code, or a 422 ``invalid_country``."""
+    try:
+        return _COUNTRY.validate_python(value.strip())
+    except ValidationError:
+        raise InvalidInput(
+            "requested_state is the ISO 3166-1 alpha-3 code of the state the readmission "
+            f"application goes to; '{value[:20]}' is not one.",
+            code="invalid_country",
+        ) from None
 
 
 def case_not_found() -> NotFound:

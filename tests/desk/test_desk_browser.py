@@ -5,6 +5,7 @@ changes nothing; every page passes axe-core; the README's screenshots are taken.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -268,6 +269,41 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     assert _case_state(servers.owner_url, demo.case_id) == "identified"
     second.goto(f"{live_url}/desk/cases")
     assert "identified" in second.get_by_role("row").filter(has_text=demo.reference).inner_text()
+
+    # The identified case's readmission dossier for China: viewed, then downloaded.
+    second.goto(f"{live_url}/desk/cases/{demo.case_id}")
+    second.get_by_role("link", name="Prepare the readmission dossier").click()
+    assert second.locator("#dossier").count() == 0
+    assert_accessible(second)
+    second.get_by_label("Requested state (ISO 3166 three-letter code)").fill("chn")
+    second.get_by_role("button", name="Show the dossier").click()
+    dossier = second.locator("#dossier")
+    expect(dossier.get_by_role("heading", name="Dossier for CHN")).to_be_visible()
+    grades = dossier.locator("table.evidence-grades tbody tr")
+    passport = grades.filter(has_text="passport")
+    assert "none" in passport.inner_text() and "doubt" in passport.inner_text()
+    assert "prima facie" in grades.filter(has_text="language test").inner_text()
+    assert dossier.locator("[data-prima-facie]").inner_text() != "0"
+    assert "REG-CN-0001" in dossier.inner_text()
+    page_text = second.content()
+    for internal in ("grew up near Fuqing", "Independent check agrees", "FR-REG-77"):
+        assert internal not in page_text, internal
+    assert_accessible(second)
+    second.evaluate("window.scrollTo(0, 0)")
+    second.screenshot(path=str(SCREENSHOTS / "dossier.png"), full_page=True)
+    with second.expect_download() as download:
+        dossier.get_by_role("link", name="Download the PDF for CHN").click()
+    assert download.value.suggested_filename == f"dossier-{demo.case_id}-CHN.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    exports = client.get(
+        "/v1/audit/events",
+        params={"action": "dossier.export", "object_id": demo.case_id},
+        headers=auth(agency.auditor),
+    ).json()["items"]
+    assert [(e["details"]["recipient"], e["details"]["format"]) for e in exports] == [
+        ("CHN", "desk"),
+        ("CHN", "pdf"),
+    ]
 
     # The auditor: the chain's status as the API reports it, the events, the decisions.
     auditor = new_page(browser)

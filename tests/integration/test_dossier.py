@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, open_case
+from tests.desk.helpers import desk_client, sign_in
 from tests.integration.test_pipeline import (
     _case,
     _decide,
@@ -438,3 +439,36 @@ def test_a_protection_claim_bars_the_feared_state_and_no_dossier_mentions_it(
     assert "tesfay" in pdf_text
     for word in ("protection", "asylum", "persecution"):
         assert word not in pdf_text, word
+
+
+def test_the_desk_shows_and_downloads_the_dossier_for_its_own_agency_only(
+    client: TestClient,
+    admin_token: str,
+    chinese_case: tuple[AgencyUsers, str, str, dict[str, str]],
+) -> None:
+    owner, case_id, _, _ = chinese_case
+    other = create_agency(client, admin_token, country="FRA")
+    pages = {}
+    for name, token in (("owner", owner.caseworker), ("other", other.caseworker)):
+        desk = desk_client(client)
+        assert sign_in(desk, token, "readmission to CHN").status_code == 303
+        pages[name] = desk
+    path = f"/desk/cases/{case_id}/dossier"
+
+    shown = pages["owner"].get(path, params={"requested_state": "CHN"})
+    download = pages["owner"].get(f"{path}.pdf", params={"requested_state": "CHN"})
+    bad_state = pages["owner"].get(path, params={"requested_state": "XXQ"})
+    foreign = pages["other"].get(path, params={"requested_state": "CHN"})
+    foreign_pdf = pages["other"].get(f"{path}.pdf", params={"requested_state": "CHN"})
+    missing = pages["other"].get(
+        f"/desk/cases/{UUID(int=11)}/dossier", params={"requested_state": "CHN"}
+    )
+
+    assert shown.status_code == 200 and "Dossier for CHN" in shown.text
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/pdf"
+    assert "attachment" in download.headers["content-disposition"]
+    assert "CHN" in _pdf_text(download.content)
+    assert bad_state.status_code == 422
+    assert foreign.status_code == foreign_pdf.status_code == missing.status_code == 404
+    assert "Dossier for" not in foreign.text and not foreign_pdf.content.startswith(b"%PDF")
