@@ -139,10 +139,17 @@ def _deploy(command: str, folder: Path, extra: dict[str, str]) -> None:
         raise RuntimeError(f".ci/deploy {command} failed:\n{done.stdout}\n{done.stderr}")
 
 
+#: The tests look up every imported record with a partner query of its exact copy, far
+#: past a partner agency's default query limit (120 a minute), which the deployment
+#: would rightly enforce.
+TEST_SETTINGS = {"TESSERA_PARTNER_QUERY_LIMIT": "1000000"}
+
+
 def up(extra: dict[str, str] | None = None) -> Deployment:
-    """`.ci/deploy up` in a new temporary folder, with ``extra`` TESSERA_ settings."""
+    """`.ci/deploy up` in a new temporary folder, with ``extra`` TESSERA_ settings
+    (over :data:`TEST_SETTINGS`)."""
     folder = Path(tempfile.mkdtemp(prefix="tessera-deploy-"))
-    _deploy("up", folder, extra or {})
+    _deploy("up", folder, {**TEST_SETTINGS, **(extra or {})})
     return Deployment(folder=folder, env=read_env(folder / "env"), started_here=True)
 
 
