@@ -22,6 +22,8 @@ PURPOSE_REQUIRED = frozenset(
         ("get", "/v1/cases/{case_id}/export"),
         ("delete", "/v1/cases/{case_id}"),
         ("delete", "/v1/identities/{identity_id}"),
+        ("get", "/v1/cases/{case_id}/dossier"),
+        ("get", "/v1/cases/{case_id}/subject/history"),
     }
 )
 #: The error statuses an authenticated operation may answer, all problem+json.

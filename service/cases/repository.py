@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import class_row
 
-from schemas.cases import CaseListItem, CaseRead
+from schemas.cases import CaseListItem, CaseRead, SubjectVersion
 from service.db import Conn
 
 _CASE = (
@@ -111,6 +111,31 @@ def close_case(
             (outcome, reason, closed_by, case_id),
         )
         return cur.fetchone()
+
+
+def update_subject(
+    conn: Conn, case_id: UUID, subject: Mapping[str, Any], reason: str
+) -> CaseRead | None:
+    """Store a new version of the subject (the database keeps the one it replaces in
+    ``case_subject_versions``); the case, or None when this agency has no such case."""
+    with conn.cursor(row_factory=class_row(CaseRead)) as cur:
+        cur.execute(
+            f"""UPDATE cases SET subject = %s, subject_reason = %s, updated_at = now()
+                WHERE id = %s RETURNING {_CASE}""",  # noqa: S608
+            (json.dumps(subject, ensure_ascii=False), reason, case_id),
+        )
+        return cur.fetchone()
+
+
+def subject_versions(conn: Conn, case_id: UUID) -> list[SubjectVersion]:
+    """Every version of the case's subject, newest first."""
+    with conn.cursor(row_factory=class_row(SubjectVersion)) as cur:
+        cur.execute(
+            "SELECT version, subject, reason, changed_by, changed_at "
+            "FROM case_subject_versions WHERE case_id = %s ORDER BY version DESC",
+            (case_id,),
+        )
+        return cur.fetchall()
 
 
 # Locked case facts, for the match pipeline -------------------------------------------

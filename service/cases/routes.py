@@ -7,7 +7,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
-from schemas.cases import CaseClose, CaseCreate, CaseListItem, CaseRead
+from schemas.cases import (
+    CaseClose,
+    CaseCreate,
+    CaseListItem,
+    CaseRead,
+    SubjectUpdate,
+    SubjectVersion,
+)
 from schemas.common import Page
 from service.cases import service
 from service.deps import Caseworker
@@ -53,3 +60,18 @@ def close_case(case_id: UUID, body: CaseClose, ctx: Caseworker) -> CaseRead:
     two caseworkers' confirmations identified; an identified case does not close as
     ``no_match``. A closed case takes no new evidence or match runs. Audited."""
     return service.close_case(ctx, case_id, body)
+
+
+@router.put("/{case_id}/subject")
+def update_subject(case_id: UUID, body: SubjectUpdate, ctx: Caseworker) -> CaseRead:
+    """Record a new version of the subject's own account with its reason; the version
+    it replaces stays in the history, and the case is re-indexed. 409 ``case_closed``
+    for a closed case, 409 ``subject_unchanged`` when nothing changed."""
+    return service.update_subject(ctx, case_id, body)
+
+
+@router.get("/{case_id}/subject/history")
+def subject_history(case_id: UUID, ctx: Caseworker) -> list[SubjectVersion]:
+    """Every version of the subject's own account, newest first (version 1 as the case
+    was opened), each with its reason, author and time. Requires X-Purpose."""
+    return service.subject_history(ctx, case_id)

@@ -6,13 +6,20 @@ from typing import Any
 from uuid import UUID
 
 from matching import build_profile, search_keys
-from schemas.cases import CaseClose, CaseCreate, CaseListItem, CaseRead
+from schemas.cases import (
+    CaseClose,
+    CaseCreate,
+    CaseListItem,
+    CaseRead,
+    SubjectUpdate,
+    SubjectVersion,
+)
 from schemas.common import Page
 from service.cases import repository as repo
 from service.deps import Context
 from service.errors import Conflict, InvalidInput, NotFound
 from service.evidence import repository as evidence_repo
-from service.indexing.service import case_person
+from service.indexing.service import case_person, queue_case
 from service.pagination import decode_time_id_cursor, encode_cursor
 
 CASE_STATES = frozenset(
@@ -155,6 +162,48 @@ def close_case(ctx: Context, case_id: UUID, body: CaseClose) -> CaseRead:
         details={"outcome": body.outcome, "previous_state": case.state},
     )
     return closed
+
+
+def update_subject(ctx: Context, case_id: UUID, body: SubjectUpdate) -> CaseRead:
+    """Replace the subject's own account with a new version, under the case's lock; the
+    old version stays in the history, the case is re-indexed through the outbox and
+    the change is audited (its version and which fields changed, not their values)."""
+    case = repo.lock_case(ctx.conn, case_id)
+    if case is None:
+        raise case_not_found()
+    if case.state == "closed":
+        raise case_closed()
+    subject = body.subject.stored()
+    if subject == case.subject:
+        raise Conflict(
+            "The subject given is the subject the case already has; nothing changed.",
+            code="subject_unchanged",
+        )
+    updated = repo.update_subject(ctx.conn, case_id, subject, body.reason)
+    assert updated is not None
+    queue_case(ctx.conn, ctx.principal.agency_id, case_id)
+    changed = sorted(
+        key for key in set(subject) | set(case.subject) if subject.get(key) != case.subject.get(key)
+    )
+    version = repo.subject_versions(ctx.conn, case_id)[0].version
+    ctx.audit(
+        "case.subject_update",
+        object_type="case",
+        object_id=case_id,
+        details={"version": version, "changed": changed},
+    )
+    return updated
+
+
+def subject_history(ctx: Context, case_id: UUID) -> list[SubjectVersion]:
+    """Every version of the subject's own account, newest first. Requires a purpose;
+    the read is audited."""
+    if repo.case_state(ctx.conn, case_id) is None:
+        raise case_not_found()
+    ctx.require_purpose()
+    versions = repo.subject_versions(ctx.conn, case_id)
+    ctx.audit("case.subject_history.read", object_type="case", object_id=case_id)
+    return versions
 
 
 def merged_person(ctx: Context, case_id: UUID) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from service.ops.migrate import app_url
 #: Every table that holds a case or something derived from it, and how to find its rows.
 CASE_TABLES = {
     "cases": "SELECT count(*) FROM cases WHERE id = %(s)s",
+    "case_subject_versions": "SELECT count(*) FROM case_subject_versions WHERE case_id = %(s)s",
     "evidence": "SELECT count(*) FROM evidence WHERE case_id = %(s)s",
     "face_images": "SELECT count(*) FROM face_images WHERE case_id = %(s)s",
     "face_embeddings": "SELECT count(*) FROM face_embeddings WHERE case_id = %(s)s",
