@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None
     desk_idle_timeout_s: float = 900.0
+    #: Failed sign-ins a source (or a token id) may make in one window before it is refused.
+    failed_sign_in_limit: int = Field(default=10, ge=1)
+    #: The failed sign-ins' window, in seconds; counts start again when it has passed.
+    failed_sign_in_window_s: int = Field(default=60, ge=1, le=86_400)
     #: Queries (POST /v1/match) one partner agency may make in one window, across
     #: every API process; past it, 429 rate_limited with Retry-After.
     partner_query_limit: int = Field(default=120, ge=1)
