@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     worker_relay: bool = True
     heartbeat_s: float = 5.0
     retry_backoff_s: float = 2.0
+    #: Deliveries of one outbox job before it is dead-lettered (its match run marked failed).
+    max_attempts: int = Field(default=5, ge=1)
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None
     desk_idle_timeout_s: float = 900.0
