@@ -11,7 +11,6 @@ from fastapi import Depends, Header, Request
 from psycopg_pool import ConnectionPool
 
 from service.audit import service as audit
-from service.auth.service import FAILED_SIGN_IN_LIMIT as FAILED_SIGN_IN_LIMIT
 from service.auth.service import authenticate
 from service.db import Conn, Principal, set_context
 from service.errors import Forbidden, InvalidInput
@@ -109,7 +108,14 @@ def open_context(
     """Authenticate, run ``admit`` (its own transactions, before the request's), then
     open the request's transaction as the authenticated user."""
     with pool.connection() as conn:
-        principal = authenticate(conn, authorization, source_of(request), request.state.request_id)
+        principal = authenticate(
+            conn,
+            authorization,
+            source_of(request),
+            request.state.request_id,
+            limit=settings.failed_sign_in_limit,
+            window_s=settings.failed_sign_in_window_s,
+        )
         if admit is not None:
             admit(conn, principal)
         with conn.transaction():

@@ -26,21 +26,23 @@ def _authenticate(conn: Conn, authorization: str | None) -> Principal:
     return Principal(user_id=owner.user_id, agency_id=owner.agency_id, role=owner.role)
 
 
-#: Failed sign-ins a source (or a token id) may make in one window before it is refused.
-FAILED_SIGN_IN_LIMIT = 10
-#: The window, in seconds; counts start again when it has passed.
-FAILED_SIGN_IN_WINDOW_S = 60
-
-
-def authenticate(conn: Conn, authorization: str | None, source: str, request_id: str) -> Principal:
+def authenticate(
+    conn: Conn,
+    authorization: str | None,
+    source: str,
+    request_id: str,
+    *,
+    limit: int,
+    window_s: int,
+) -> Principal:
     """Check the token, throttling and logging failures (its own transactions).
 
     Failures are counted per source address and per token id (the public key id of a
-    well-formed token) in fixed windows of ``FAILED_SIGN_IN_WINDOW_S`` seconds, in
-    PostgreSQL, so every API process and the desk count together. From the
-    ``FAILED_SIGN_IN_LIMIT``-th failure until the window ends, that source (or token id)
-    gets 429 ``too_many_failed_sign_ins`` with ``Retry-After``, without its token being
-    looked at.
+    well-formed token) in fixed windows of ``window_s`` seconds (the setting
+    ``failed_sign_in_window_s``), in PostgreSQL, so every API process and the desk count
+    together. From the ``limit``-th failure (``failed_sign_in_limit``) until the window
+    ends, that source (or token id) gets 429 ``too_many_failed_sign_ins`` with
+    ``Retry-After``, without its token being looked at.
 
     The audit log is written aggregated, not once per failure: ``auth.failure`` for the
     first failure of a source's window (with the totals of the window it closes, if
@@ -56,9 +58,7 @@ def authenticate(conn: Conn, authorization: str | None, source: str, request_id:
     key_id = parts[0] if parts else None
     refused: Unauthorized | None = None
     with conn.transaction():
-        wait_s = repo.retry_after(
-            conn, source, key_id, limit=FAILED_SIGN_IN_LIMIT, window_s=FAILED_SIGN_IN_WINDOW_S
-        )
+        wait_s = repo.retry_after(conn, source, key_id, limit=limit, window_s=window_s)
         if wait_s == 0:
             try:
                 return _authenticate(conn, authorization)
@@ -67,13 +67,13 @@ def authenticate(conn: Conn, authorization: str | None, source: str, request_id:
     if refused is None:
         raise TooManyFailedSignIns(wait_s)
     with conn.transaction():
-        failure = repo.record_failure(conn, source, key_id, window_s=FAILED_SIGN_IN_WINDOW_S)
+        failure = repo.record_failure(conn, source, key_id, window_s=window_s)
         details: dict[str, Any] = {
             "source": source,
             "key_id": key_id,
             "failures": failure.failures,
             "key_failures": failure.key_failures,
-            "window_s": FAILED_SIGN_IN_WINDOW_S,
+            "window_s": window_s,
         }
         if failure.failures == 1:
             if failure.closed_failures is not None:
@@ -82,6 +82,6 @@ def authenticate(conn: Conn, authorization: str | None, source: str, request_id:
                     "refused": failure.closed_refused,
                 }
             audit.append(conn, None, "auth.failure", request_id=request_id, details=details)
-        if FAILED_SIGN_IN_LIMIT in (failure.failures, failure.key_failures):
+        if limit in (failure.failures, failure.key_failures):
             audit.append(conn, None, "auth.throttled", request_id=request_id, details=details)
     raise refused

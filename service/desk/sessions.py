@@ -181,7 +181,14 @@ def open_session(
     ``Unauthorized``, ``TooManyFailedSignIns``, or ``Forbidden`` for another role."""
     session_id = new_session_id()
     with pool.connection() as conn:
-        principal = authenticate(conn, "Bearer " + token.strip(), source, request_id)
+        principal = authenticate(
+            conn,
+            "Bearer " + token.strip(),
+            source,
+            request_id,
+            limit=settings.failed_sign_in_limit,
+            window_s=settings.failed_sign_in_window_s,
+        )
         with conn.transaction():
             set_context(conn, principal)
             if principal.role not in DESK_ROLES:

@@ -26,8 +26,6 @@ from service.worker import repository as repo
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -132,8 +130,9 @@ def _failed(pool: ConnectionPool[Conn], job_id: int, error: str) -> Outcome:
         if job is None or job.done_at is not None:
             return Outcome("skipped", "finished elsewhere")
         attempts = repo.record_failure(conn, job_id, error)
-        if attempts < MAX_ATTEMPTS:
-            backoff = get_settings().retry_backoff_s * 2.0 ** (attempts - 1)
+        settings = get_settings()
+        if attempts < settings.max_attempts:
+            backoff = settings.retry_backoff_s * 2.0 ** (attempts - 1)
             return Outcome("retry", error, retry_in_s=min(backoff, 300.0))
         repo.dead_letter(conn, job, error, attempts)
         if job.kind == "match_case":

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.db import Principal, set_context
+from service.settings import Settings
 from service.worker import repository as repo
 from service.worker.relay import Relay
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
@@ -388,7 +389,7 @@ def test_suspended_matching_waits_and_resumes_without_loss(
 
 
 def test_a_job_that_keeps_failing_lands_in_dead_letters(
-    worker: WorkerProcess, servers: Servers, agency: AgencyUsers
+    worker: WorkerProcess, servers: Servers, agency: AgencyUsers, settings: Settings
 ) -> None:
     me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
@@ -402,7 +403,7 @@ def test_a_job_that_keeps_failing_lands_in_dead_letters(
             ).fetchone()
 
     attempts, error = wait_for(dead, timeout=90)
-    assert attempts == 5
+    assert attempts == settings.max_attempts
     assert "UUID" in error
 
 
