@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None
     desk_idle_timeout_s: float = 900.0
+    #: The longest a desk session lasts, however active (seconds).
+    desk_max_session_s: float = Field(default=12 * 3600.0, gt=0)
+    #: Identity records per indexing job (an import of n records is n / this many jobs).
+    index_batch: int = Field(default=500, ge=1, le=100_000)
     #: Failed sign-ins a source (or a token id) may make in one window before it is refused.
     failed_sign_in_limit: int = Field(default=10, ge=1)
     #: The failed sign-ins' window, in seconds; counts start again when it has passed.

@@ -29,8 +29,6 @@ from service.settings import Settings
 SESSION_COOKIE = "tessera_desk"
 SIGN_IN_COOKIE = "tessera_desk_sign_in"
 COOKIE_PATH = "/desk"
-#: However active, a session ends after this long; the idle limit is a setting.
-MAX_SESSION_S = 12 * 3600.0
 DESK_ROLES = ("caseworker", "auditor", "oversight")
 
 
@@ -142,7 +140,7 @@ def signed_in(request: Request, *roles: str, csrf: str | None = None) -> Iterato
             principal = Principal(user_id=row.user_id, agency_id=row.agency_id, role=row.role)
             set_context(conn, principal)
             request.state.principal = principal
-            if row.idle_s > settings.desk_idle_timeout_s or row.age_s > MAX_SESSION_S:
+            if row.idle_s > settings.desk_idle_timeout_s or row.age_s > settings.desk_max_session_s:
                 repository.delete_session(conn, id_hash)
                 expired = True
             else:
@@ -198,7 +196,7 @@ def open_session(
                     code="role_not_allowed",
                 )
             repository.delete_stale_sessions(
-                conn, idle_s=settings.desk_idle_timeout_s, max_age_s=MAX_SESSION_S
+                conn, idle_s=settings.desk_idle_timeout_s, max_age_s=settings.desk_max_session_s
             )
             repository.insert_session(
                 conn,

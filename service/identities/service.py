@@ -37,7 +37,9 @@ def create_identity(ctx: Context, body: IdentityCreate) -> IdentityRead:
             f"Your agency already has a record with external id '{body.external_id}'.",
             code="identity_exists",
         )
-    queue_identities(ctx.conn, ctx.principal.agency_id, [record.id])
+    queue_identities(
+        ctx.conn, ctx.principal.agency_id, [record.id], batch_size=ctx.settings.index_batch
+    )
     ctx.audit("identity.create", object_type="identity", object_id=record.id)
     return record
 
@@ -116,7 +118,9 @@ def bulk_import(ctx: Context, body: bytes) -> BulkResult:
             seen[parsed[0]] = number
             rows.append(parsed)
     written, created = repo.upsert_many(ctx.conn, rows, ctx.principal.user_id)
-    queue_identities(ctx.conn, ctx.principal.agency_id, written)
+    queue_identities(
+        ctx.conn, ctx.principal.agency_id, written, batch_size=ctx.settings.index_batch
+    )
     import_id = repo.insert_import(
         ctx.conn,
         created_by=ctx.principal.user_id,

@@ -24,8 +24,6 @@ from service.indexing.algorithm import PROFILE_VERSION
 from service.indexing.person import merge_person, person_hash
 from service.worker import repository as outbox
 
-#: Identity records per ``index_subjects`` job.
-INDEX_BATCH = 500
 _KEY_SEPARATOR = chr(31)
 
 
@@ -145,11 +143,12 @@ def index_case(conn: Conn, case_id: UUID) -> IndexedCase | None:
     return IndexedCase(case=case, person=person, changed=changed)
 
 
-def queue_identities(conn: Conn, agency_id: UUID, ids: Sequence[UUID]) -> None:
+def queue_identities(conn: Conn, agency_id: UUID, ids: Sequence[UUID], *, batch_size: int) -> None:
     """Queue (re)indexing of these identity records in the caller's transaction, in
-    jobs of :data:`INDEX_BATCH`; they leave only if it commits."""
-    for start in range(0, len(ids), INDEX_BATCH):
-        batch = [str(i) for i in ids[start : start + INDEX_BATCH]]
+    jobs of ``batch_size`` records (``TESSERA_INDEX_BATCH``); they leave only if it
+    commits."""
+    for start in range(0, len(ids), batch_size):
+        batch = [str(i) for i in ids[start : start + batch_size]]
         outbox.enqueue(conn, agency_id, "index_subjects", {"ids": batch})
 
 
@@ -159,7 +158,7 @@ def queue_case(conn: Conn, agency_id: UUID, case_id: UUID) -> None:
     outbox.enqueue(conn, agency_id, "index_subjects", {"cases": [str(case_id)]})
 
 
-def reindex_stale(conn: Conn) -> tuple[int, int]:
+def reindex_stale(conn: Conn, *, batch_size: int) -> tuple[int, int]:
     """Queue every identity record whose profile is missing or older than
     :data:`~service.indexing.algorithm.PROFILE_VERSION`, and rebuild such cases now
     (there are few, and each is rebuilt again at its next match run anyway). Returns
@@ -173,7 +172,7 @@ def reindex_stale(conn: Conn) -> tuple[int, int]:
         with conn.transaction():
             set_context(conn, worker_principal(agency))
             identities = repo.stale_identity_ids(conn, agency, PROFILE_VERSION)
-            queue_identities(conn, agency, identities)
+            queue_identities(conn, agency, identities, batch_size=batch_size)
             queued += len(identities)
             for case_id in repo.stale_case_ids(conn, agency, PROFILE_VERSION):
                 if index_case(conn, case_id) is not None:

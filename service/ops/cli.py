@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print("migrations applied")
         return 0
     if args.command == "reindex":
-        queued, rebuilt = _reindex(runtime.owner_url)
+        queued, rebuilt = _reindex(runtime.owner_url, settings.index_batch)
         print(f"{queued} identity records queued for indexing, {rebuilt} cases rebuilt")
         return 0
     if args.command == "admin":
@@ -146,11 +146,11 @@ def bootstrap_admin(owner_url: str, name: str) -> str:
     return issued.token
 
 
-def _reindex(owner_url: str) -> tuple[int, int]:
+def _reindex(owner_url: str, batch_size: int) -> tuple[int, int]:
     from service.indexing.service import reindex_stale
 
     with psycopg.connect(owner_url) as conn:
-        return reindex_stale(conn)
+        return reindex_stale(conn, batch_size=batch_size)
 
 
 OPERATORS_AGENCY = "Tessera operators"
@@ -289,7 +289,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     supervisor: Supervisor | None = None
     try:
         migrate(runtime.owner_url, app_password=settings.app_db_password)
-        queued, rebuilt = _reindex(runtime.owner_url)
+        queued, rebuilt = _reindex(runtime.owner_url, settings.index_batch)
         if queued or rebuilt:
             print(f"profiles of an older algorithm: {queued} queued, {rebuilt} rebuilt")
         full = runtime.settings(settings)

@@ -62,7 +62,7 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
     # the identity's current profile wants nothing; one made by an older version does
     before = _queued(servers.owner_url, identity)
     with psycopg.connect(servers.owner_url) as conn:
-        reindex_stale(conn)
+        reindex_stale(conn, batch_size=500)
     assert _queued(servers.owner_url, identity) == before
     with psycopg.connect(servers.owner_url) as conn:
         conn.execute(
@@ -71,7 +71,7 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
             ([UUID(identity), case],),
         )
     with psycopg.connect(servers.owner_url) as conn:
-        queued, rebuilt = reindex_stale(conn)
+        queued, rebuilt = reindex_stale(conn, batch_size=500)
     assert queued >= 1 and rebuilt >= 1
     assert _queued(servers.owner_url, identity) == before + 1
     with psycopg.connect(servers.owner_url) as conn:
