@@ -501,6 +501,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8793)
     parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "adversarial-home")
+    parser.add_argument(
+        "--dump", type=Path, help="write every query, its kinds and the answer here (JSON lines)"
+    )
     args = parser.parse_args()
     counts = tuple(int(x) for x in args.queries.split(","))
     if len(counts) != 3:
@@ -537,6 +540,7 @@ def main() -> None:
         print(f"indexed: {figures['indexed_s']} s after the import began", flush=True)
 
         latencies: list[float] = []
+        dump = args.dump.open("w", encoding="utf-8") if args.dump else None
         tally: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for kind, expect, query, kinds in queries:
             t0 = time.perf_counter()
@@ -546,6 +550,10 @@ def main() -> None:
             latencies.append(time.perf_counter() - t0)
             response.raise_for_status()
             candidates = response.json()["candidates"]
+            if dump:
+                line = {"kind": kind, "expect": expect, "kinds": kinds, "query": query,
+                        "candidates": candidates}  # fmt: skip
+                dump.write(json.dumps(line, ensure_ascii=False) + "\n")
             refs = [c["ref"] for c in candidates]
             strong = [c["ref"] for c in candidates if c["band"] == "strong"]
             groups = [kind] + [f"{kind}/{axis}={value}" for axis, value in kinds.items()]
@@ -559,6 +567,8 @@ def main() -> None:
                     row["wrong_strong"] += any(r != expect for r in strong)
                 else:
                     row["any_strong"] += bool(strong)
+        if dump:
+            dump.close()
     finally:
         stack.stop()
 

@@ -38,7 +38,7 @@ Every query is a new photo of a stored identity (a fresh draw around its centre;
 - time: from the settings to the last row inside an open transaction, as the service
   pays it (after ``pg_prewarm`` and ``--warmup`` queries). The server's
   ``shared_buffers`` is printed: the embedded server's default is a quarter of memory
-  (``service.embedded.default_shared_buffers``; at 128MB the 1 GB index was read from
+  (``service.ops.embedded.default_shared_buffers``; at 128MB the 1 GB index was read from
   the operating system page by page, ten times slower), and ``--shared-buffers``
   restarts the bench's own server with another size.
 
@@ -47,7 +47,7 @@ definition) so ``--reuse`` runs query it again without loading or building (a ta
 the home does not hold yet is loaded and built; without ``--reuse`` a home that holds
 a database is refused); the build time recorded at build is reported. The defaults
 measure the service's settings (index m 32, ef_construction 128; ef_search and k' of
-``service.pipeline``) beside a few others; the last line is one JSON object, the
+``service.indexing.search``) beside a few others; the last line is one JSON object, the
 service's settings first. Usage::
 
     python bench/face_search.py --home /work/bench-faces-1m --reuse \\
@@ -126,8 +126,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from matching.faces import load_face_config  # noqa: E402
-from service.embedded import start_postgres  # noqa: E402
-from service.pipeline import FACE_EF_SEARCH, FACE_NEIGHBOURS  # noqa: E402
+from service.indexing.search import LIMITS  # noqa: E402
+from service.ops.embedded import start_postgres  # noqa: E402
 
 DIM = 128
 DEFAULT_FACES = ROOT.parent / "shared" / "data" / "faces"
@@ -493,7 +493,7 @@ def search_one(
     """One face-route query as the service runs it inside its transaction (settings
     local to it, the vector sent as text): the rows, nearest first. ``iterative`` is
     ``hnsw.iterative_scan``, or ``fallback`` for the service's way
-    (``service.repositories.pipeline.nearest_faces``): a plain pass, searched again
+    (``service.indexing.repository.nearest_faces``): a plain pass, searched again
     iteratively only when it returns fewer than ``k``."""
     modes = ["off", "relaxed_order"] if iterative == "fallback" else [iterative]
     with conn.transaction():
@@ -659,10 +659,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--truth", type=int, default=500, help="queries with exact truth")
     parser.add_argument("--check-exact", type=int, default=5, help="checked by a seq scan")
     parser.add_argument(
-        "--ef-search", default=f"100,200,{FACE_EF_SEARCH}", help="hnsw.ef_search values"
+        "--ef-search", default=f"100,200,{LIMITS.face_ef_search}", help="hnsw.ef_search values"
     )
     parser.add_argument(
-        "--candidates", default=f"10,{FACE_NEIGHBOURS}", help="k' values (the LIMIT)"
+        "--candidates", default=f"10,{LIMITS.face_neighbours}", help="k' values (the LIMIT)"
     )
     parser.add_argument(
         "--iterative",
@@ -865,7 +865,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         r
         for r in results
         if (r["m"], r["ef_construction"], r["storage"], r["ef_search"], r["candidates"])
-        == (SERVICE_M, SERVICE_EF_CONSTRUCTION, "vector", FACE_EF_SEARCH, FACE_NEIGHBOURS)
+        == (
+            SERVICE_M,
+            SERVICE_EF_CONSTRUCTION,
+            "vector",
+            LIMITS.face_ef_search,
+            LIMITS.face_neighbours,
+        )
         and r["shards"] == 1
     ]
     print(f"load average at the end: {load_average()}")

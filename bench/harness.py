@@ -16,9 +16,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.cli import bootstrap_admin  # noqa: E402
-from service.embedded import EmbeddedBroker, start_postgres  # noqa: E402
-from service.migrate import app_url, migrate  # noqa: E402
+from service.ops.cli import bootstrap_admin  # noqa: E402
+from service.ops.embedded import EmbeddedBroker, start_postgres  # noqa: E402
+from service.ops.migrate import app_url, migrate  # noqa: E402
 
 
 @dataclass
@@ -88,7 +88,7 @@ def start(home: Path, *, port: int, workers: int) -> Stack:
     stack = Stack(owner_url=owner, broker=broker, base_url=f"http://127.0.0.1:{port}")
     stack.processes.append(
         subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "api", "--port", str(port)],
+            [sys.executable, "-m", "service.ops.cli", "api", "--port", str(port)],
             env=env,
             stdout=(logs / "api.log").open("ab"),
             stderr=subprocess.STDOUT,
@@ -97,7 +97,7 @@ def start(home: Path, *, port: int, workers: int) -> Stack:
     for number in range(workers):
         stack.processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "worker"],
+                [sys.executable, "-m", "service.ops.cli", "worker"],
                 env=env,
                 stdout=(logs / f"worker{number}.log").open("ab"),
                 stderr=subprocess.STDOUT,

@@ -39,9 +39,9 @@ from bench.gallery import DEFAULT_DATA, load_tokens, people, query_for  # noqa: 
 from bench.harness import start as start_stack  # noqa: E402
 from matching import build_profile  # noqa: E402
 from service.db import Principal, set_context  # noqa: E402
-from service.migrate import app_url  # noqa: E402
-from service.pipeline import block_candidates  # noqa: E402
-from service.repositories import pipeline as repo  # noqa: E402
+from service.indexing import repository as repo  # noqa: E402
+from service.indexing.search import block_candidates  # noqa: E402
+from service.ops.migrate import app_url  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -2,8 +2,8 @@
 
 Four families, kept small (a few dozen per stored profile):
 
-* name keys from :func:`matching.names.name_keys` (``tr:``, ``sk:``, ``ph:``, and
-  ``nt:`` for a native-script part as written);
+* name keys from :func:`matching.names.name_keys` (``tr:``, ``sk:``, ``ph:``, the
+  coarse ``sc:`` consonant classes, and ``nt:`` for a native-script part as written);
 * ``doc:<number>`` for each document number, normalised and with OCR-confusable
   letters folded to digits, so ``E1234S678`` and ``E12345678`` share a key;
 * ``by:<year>`` for the year of birth; for an age-assessment range, every year it
@@ -26,7 +26,7 @@ rank or to narrow candidates found by name keys, not to block alone.
 ...     {"names": [], "birth_date": "1990-05-17", "documents": [{"number": "e12 3456"}]})))
 ['by:1990', 'doc:E123456']
 >>> sorted(k for k in search_keys(build_profile({"names": ["Ahmed"], "birth_date": "1990"})))
-['by:1990', 'ph:amt', 'sb:hmd:1990', 'sk:hmd', 'tr:ahmed']
+['by:1990', 'ph:amt', 'sb:hmd:1990', 'sc:nd', 'sk:hmd', 'tr:ahmed']
 >>> sorted(k for k in query_keys(build_profile({"names": ["Ahmed"], "birth_date": "1990"}))
 ...        if k.startswith("sb:"))
 ['sb:hmd:1989', 'sb:hmd:1990', 'sb:hmd:1991']
@@ -42,7 +42,7 @@ from matching.profile import Profile
 __all__ = ["KEYS_VERSION", "MAX_RANGE_YEARS", "query_keys", "search_keys"]
 
 #: The key scheme's version: stored keys of another version must be rebuilt.
-KEYS_VERSION = "keys-4"
+KEYS_VERSION = "keys-5"
 
 #: The most birth-year keys a range gives (the years nearest its middle).
 MAX_RANGE_YEARS = 7

@@ -49,8 +49,7 @@ Decisions the scorer relies on (keep them stable):
 
 from __future__ import annotations
 
-import gzip
-import json
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,16 +61,17 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from matching.comparison import Comparison
+from matching.frequency import blended_share, listed_share, part_bits
 from matching.normalize import (
     ascii_fold,
     detect_script,
     normalize_text,
     skeleton,
+    sound_classes,
     split_particles,
     tokenize,
 )
 from matching.translit import (
-    DATA,
     SOUND_FOLD_COST,
     Rendering,
     channel_similarity,
@@ -91,12 +91,16 @@ __all__ = [
     "NameSet",
     "build_name_set",
     "clear_memos",
+    "commonest_reading",
     "compare_names",
     "compare_names_with_rarity",
     "judge_names",
+    "name_count_keys",
     "name_keys",
     "name_rarity",
+    "unread_parts",
     "unread_said",
+    "with_name_counts",
 ]
 
 #: Levels of the name feature, best first.
@@ -196,27 +200,71 @@ class NameSet:
     readings: tuple[_Reading, ...]
     originals: tuple[str, ...]
     exact_keys: frozenset[tuple[str, ...]]
+    #: Set by :func:`with_name_counts`: the information of the name's tradition in this
+    #: gallery (``-log2`` of the share of its records that are of it), added once to an
+    #: agreement whose parts' information is then counted within the tradition.
+    tradition_bits: float = 0.0
 
     def __bool__(self) -> bool:
         return bool(self.readings)
 
 
+def unread_parts(names: NameSet) -> tuple[str, ...]:
+    """The name parts, over every name of the set, in a script the matcher cannot read
+    (each once, in order): they are compared only as written and are to be reported.
+
+    >>> unread_parts(build_name_set(["ᏣᎳᎩ Smith", "Ahmed"]))
+    ('ᏣᎳᎩ',)
+    >>> unread_parts(build_name_set(["ትግርኛ"]))
+    ()
+    """
+    return tuple(dict.fromkeys(tok for r in names.readings for tok in r.unread))
+
+
 # ------------------------------------------------------------------ frequencies
 
 
-@lru_cache(maxsize=1)
-def _frequencies() -> tuple[dict[str, int], float]:
-    try:
-        with gzip.open(DATA / "name_freq.json.gz", "rt", encoding="utf-8") as fh:
-            data = json.load(fh)
-        return {str(k): int(v) for k, v in data["counts"].items()}, float(data["total"])
-    except (OSError, ValueError, KeyError):
-        return {}, 1.0
-
-
 def _bits(form: str) -> float:
-    counts, total = _frequencies()
-    return math.log2((total + 1.0) / (counts.get(form, 0) + 0.5))
+    """Information of a name part by the population prior alone (``matching.frequency``);
+    a query is given the gallery's counts later (:func:`with_name_counts`)."""
+    return _prior_bits(form)
+
+
+@lru_cache(maxsize=1 << 17)
+def _prior_bits(form: str) -> float:
+    return part_bits(form)
+
+
+#: How many of a native-script part's Latin forms (best first) count as its plausible
+#: spellings for :func:`commonest_reading`.
+_COMMON_FORMS = 4
+
+
+def commonest_reading(names: NameSet) -> NameSet:
+    """The same names with each native-script part only as informative as the
+    commonest of its first few Latin forms. An unrelated record agrees with a
+    native-script name across scripts whenever it bears any spelling the name reads
+    as, so how often that happens is set by the commonest one (尼尔森 by Nelson, not by
+    Nilson): the same for every candidate, whichever spelling it bears. Latin parts are
+    unchanged; without a native part the set itself is returned.
+
+    >>> n = build_name_set(["Ahmed"])
+    >>> commonest_reading(n) is n
+    True
+    """
+    changed = False
+    readings = []
+    for r in names.readings:
+        parts = []
+        for p in r.parts:
+            if p.native:
+                least = min(p.bits, *(_prior_bits(f) for f in p.forms[:_COMMON_FORMS]))
+                if least < p.bits:
+                    p = dataclasses.replace(p, bits=least)
+                    changed = True
+            parts.append(p)
+        readings.append(dataclasses.replace(r, parts=tuple(parts)))
+    return dataclasses.replace(names, readings=tuple(readings)) if changed else names
 
 
 # ------------------------------------------------------------------ building
@@ -368,6 +416,67 @@ def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
             originals.append(full)
     keys = frozenset(r.exact_key for r in readings)
     return NameSet(tuple(readings), tuple(originals), keys)
+
+
+def name_count_keys(names: NameSet) -> frozenset[str]:
+    """The search keys (``tr:<form>``) whose gallery counts :func:`with_name_counts`
+    reads: each part's best Latin form."""
+    return frozenset(
+        f"tr:{p.forms[0]}" for r in names.readings for p in r.parts if len(p.forms[0]) >= 2
+    )
+
+
+def with_name_counts(names: NameSet, counts: Mapping[str, int], gallery_size: int) -> NameSet:
+    """The same names with each part's information blended with the gallery's counts:
+    ``counts`` maps ``tr:<form>`` keys to the number of the ``gallery_size`` records
+    bearing that form (see :func:`matching.frequency.blended_share`). A part the gallery
+    holds often weighs less than the prior alone would say.
+
+    Name parts are not independent across a mixed gallery: whoever bears Hoang is most
+    likely Vietnamese, and then bears Ngoc and Lan far more often than the gallery's
+    shares say. So the tradition's share of the gallery is estimated from the name's
+    listed common parts (their gallery share over their share in the tradition), each
+    part's information is counted within the tradition, and the tradition's own
+    information is added once (``tradition_bits``): the joint share is the first part's
+    gallery share times the others' shares within the tradition.
+
+    >>> n = build_name_set(["Zhanibekov"])
+    >>> common = with_name_counts(n, {"tr:zhanibekov": 900}, 20_000)
+    >>> common.readings[0].parts[0].bits < n.readings[0].parts[0].bits
+    True
+    """
+    if gallery_size <= 0 or not names.readings:
+        return names
+    forms = {p.forms[0]: int(counts.get(f"tr:{p.forms[0]}", 0)) for r in names.readings
+             for p in r.parts}  # fmt: skip
+    shares = {form: blended_share(form, count, gallery_size) for form, count in forms.items()}
+    tradition = 1.0
+    for form, share in shares.items():
+        listed = listed_share(form)
+        if listed is not None and listed >= _TRADITION_MARKER:
+            tradition = min(tradition, share / listed)
+    tradition = max(tradition, _LEAST_TRADITION)
+    readings = tuple(
+        dataclasses.replace(
+            r,
+            parts=tuple(
+                dataclasses.replace(
+                    p, bits=round(-math.log2(min(shares[p.forms[0]] / tradition, 0.5)), 3)
+                )
+                for p in r.parts
+            ),
+        )
+        for r in names.readings
+    )
+    return NameSet(
+        readings, names.originals, names.exact_keys, max(round(-math.log2(tradition), 3), 0.0)
+    )
+
+
+#: A listed part at least this common in its tradition marks the name's tradition.
+_TRADITION_MARKER = 0.01
+#: The smallest share of a gallery taken for one tradition.
+_LEAST_TRADITION = 1 / 64
 
 
 # ------------------------------------------------------------------ comparing
@@ -675,7 +784,9 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Judged:
         weighted += sim * w
         if sim >= _CLOSE_T:
             n_fair += 1
-            bits += cp.bits
+            # the commoner reading of the part decides (the query's carries the
+            # gallery's counts, a stored candidate's the prior alone)
+            bits += qp.bits if qp.bits < cp.bits else cp.bits
             if qp.lengths[0] != 1 and cp.lengths[0] != 1:
                 initials_only = False
             if sim >= _STRONG_T:
@@ -805,13 +916,16 @@ def judge_names(
         key = min(query.exact_keys & candidate.exact_keys)
         qr = next(r for r in query.readings if r.exact_key == key)
         cr = next(r for r in candidate.readings if r.exact_key == key)
-        bits = sum(p.bits for p in cr.parts)
+        bits = min(sum(p.bits for p in cr.parts), sum(p.bits for p in qr.parts))
+        bits += query.tradition_bits
         return ("exact", qr.original, cr.original, "All parts agree", 1.0), round(bits, 3)
     (_, _, level, similarity, bits, matched), q, c = _best(query, candidate)
     detail = (
         _describe(level, q, c, matched, len(q.parts), len(c.parts)) if matched else "No part agrees"
     )
     level, detail = unread_said(level, detail, q, c)
+    if bits > 0:
+        bits = round(bits + query.tradition_bits, 3)
     return (
         (level, q.original, c.original, detail, similarity),
         bits if level not in ("weak", "different", "missing") else 0.0,
@@ -885,6 +999,12 @@ def _add_form_keys(keys: set[str], form: str, *, trigram: bool) -> None:
     ph = _phonetic(form)
     if len(ph) >= 2:
         keys.add("ph:" + ph)
+    for sc in sound_classes(form):
+        if len(sc) >= 2:
+            keys.add("sc:" + sc)
+        if len(sc) >= 4:
+            # a final consonant heard or lost: "strabon" for Strabo, "spense" for Spencer
+            keys.add("sc:" + sc[:-1])
 
 
 def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
@@ -894,6 +1014,10 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
       equality and pg_trgm similarity;
     * ``sk:<skeleton>`` its consonant skeleton (vowels and doubling dropped);
     * ``ph:<metaphone>`` its phonetic code;
+    * ``sc:<classes>`` its consonant classes (:func:`matching.normalize.sound_classes`),
+      and, from four classes on, the same without the last: the coarse key that finds
+      a reading differing in voicing, ``l``/``r``, ``m``/``n`` or a final consonant
+      (the rarity weights of blocking keep it from outweighing the finer ones);
     * ``nt:<token>`` a native-script part as written (normalised), and a part in a
       script the matcher cannot read: an exact copy always shares a key.
 
@@ -903,7 +1027,7 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     is found as "jins", a reading of 金斯), as the comparator reads it.
 
     >>> sorted(name_keys(build_name_set(["Ahmed"])))
-    ['ph:amt', 'sk:hmd', 'tr:ahmed']
+    ['ph:amt', 'sc:nd', 'sk:hmd', 'tr:ahmed']
     """
     keys: set[str] = set()
     for reading in names.readings:

@@ -56,6 +56,7 @@ __all__ = [
     "FeatureSpec",
     "band_for",
     "clear_caches",
+    "declared_bands",
     "extend_algorithm",
     "load_algorithm",
     "probability",
@@ -64,7 +65,11 @@ __all__ = [
     "score_pair",
 ]
 
-DEFAULT_VERSION = "1.2"
+DEFAULT_VERSION = "1.4"
+
+#: Name levels at which two people are taken to share the name (and so, mostly, its
+#: naming tradition): the features after it use ``scorers_if_name_agrees``.
+NAME_AGREES = frozenset({"exact", "transliteration", "strong", "close"})
 
 #: Bands, best first.
 BANDS: tuple[str, ...] = ("strong", "possible", "weak")
@@ -245,6 +250,28 @@ class FeatureSpec:
     #: Whether identical results recur often enough across candidates to share one
     #: (immutable) Feature object between results (sex, nationality, languages, ...).
     shared: bool = False
+    #: From 1.3, per agreeing level, ``log2(m) - log2(chance ratio)``: the weight of an
+    #: agreement is this plus the agreeing parts' information (bits), i.e. ``log2(m/u)``
+    #: with ``u`` the share of people who share the name (see ``frequency`` in the
+    #: configuration). Empty: the 1.0–1.2 rarity shift applies instead.
+    frequency_base: Mapping[str, float] = field(default_factory=dict)
+    #: Levels whose frequency weight never exceeds the level's own weight.
+    frequency_capped: frozenset[str] = frozenset()
+    #: From 1.3, the weights once the names agree (``if_name_agrees`` in the
+    #: configuration): people who share a name mostly share its naming tradition, so
+    #: they share a nationality, a language or a place of birth far more often by chance
+    #: than two people drawn at random. Empty: the same weights whatever the name.
+    weights_if_name_agrees: Mapping[str, float] = field(default_factory=dict)
+    #: Per level, (centre, slope): the comparator's similarity moves the weight by
+    #: ``slope * (similarity - centre)`` bits, so that within a level a closer reading
+    #: weighs more (from 1.4, the cross-script name levels).
+    similarity_slope: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    #: Levels (names only, from 1.4) at which an agreement is never more informative
+    #: than the query's name read as its commonest plausible spellings
+    #: (``Profile.reading_bits``): across scripts an unrelated record agrees whenever it
+    #: bears any spelling the query reads as, so a candidate's odd rare spelling must not
+    #: weigh more than the usual one.
+    query_side_levels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,11 +297,31 @@ class Algorithm:
     default_gallery: int | None = None
     #: One scorer per feature, built from ``features``: (weight, Feature) of a pair.
     scorers: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
+    #: The same, for the features after an agreeing name (see
+    #: ``FeatureSpec.weights_if_name_agrees``).
+    scorers_if_name_agrees: tuple[FeatureScorer, ...] = field(init=False, compare=False, repr=False)
     #: ``name-version``, as recorded with every match run.
     id: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scorers", tuple(FeatureScorer(s) for s in self.features))
+        scorers = tuple(FeatureScorer(s) for s in self.features)
+        object.__setattr__(self, "scorers", scorers)
+        object.__setattr__(
+            self,
+            "scorers_if_name_agrees",
+            tuple(
+                FeatureScorer(
+                    dataclasses.replace(
+                        spec,
+                        weights={**spec.weights, **spec.weights_if_name_agrees},
+                        weights_if_name_agrees={},
+                    )
+                )
+                if spec.weights_if_name_agrees
+                else scorer
+                for spec, scorer in zip(self.features, scorers, strict=True)
+            ),
+        )
         object.__setattr__(self, "id", f"{self.name}-{self.version}")
 
     def prior_for(self, gallery_size: int | None = None) -> float:
@@ -310,6 +357,10 @@ class FeatureScorer:
         self.cap = spec.rarity_cap
         self.max_weight = spec.max_weight
         self.shared = spec.shared
+        self.base: dict[str, float] = dict(spec.frequency_base)
+        self.capped = spec.frequency_capped
+        self.similarity: dict[str, tuple[float, float]] = dict(spec.similarity_slope)
+        self.query_side = spec.query_side_levels
         #: For the built-in comparators that read one profile attribute each (and report
         #: no rarity): the comparator, called on the two values directly, and the
         #: attribute.
@@ -329,8 +380,16 @@ class FeatureScorer:
     def score(self, q: Profile, c: Profile) -> tuple[float, Feature]:
         direct = self.direct
         if direct is None:
-            (level, qv, cv, detail, _sim), bits = self.judge(q, c)
+            (level, qv, cv, detail, sim), bits = self.judge(q, c)
             weight = self.weights.get(level, 0.0)
+            if level in self.query_side and 0 < q.reading_bits < bits:
+                bits = q.reading_bits
+            if self.base:
+                if bits > 0 and level in self.base:
+                    weight, detail = self.by_frequency(level, bits, weight, detail)
+                weight, detail = self.graded(level, sim, weight, detail)
+                return self.emit(level, weight, qv, cv, detail)
+            weight, detail = self.graded(level, sim, weight, detail)
             if bits > 0 and weight > 0 and level in self.centre:
                 shift = (bits - self.centre[level]) * self.rarity_weight
                 shift = max(-self.cap, min(self.cap, shift))
@@ -367,6 +426,41 @@ class FeatureScorer:
                 memo.clear()
             memo[(qa, ca)] = found
         return found
+
+    def graded(self, level: str, sim: float, weight: float, detail: str) -> tuple[float, str]:
+        """The weight moved by the comparator's similarity where the level is graded
+        (from 1.4, the cross-script name levels): a closer reading weighs more."""
+        graded = self.similarity.get(level)
+        if graded is None or weight <= 0:
+            return weight, detail
+        move = graded[1] * (sim - graded[0])
+        if abs(move) < 0.05:
+            return weight, detail
+        verdict = "closer" if move > 0 else "looser"
+        return round(max(weight + move, 0.0), 3), f"{detail}; {verdict} reading ({move:+.1f})"
+
+    def by_frequency(
+        self, level: str, bits: float, weight: float, detail: str
+    ) -> tuple[float, str]:
+        """The weight of an agreeing name from how common it is: ``log2(m/u)`` with
+        ``u = ratio · 2^-bits`` (the share of people sharing the agreeing parts, times
+        how much likelier a chance agreement is at this level than an exact one); never
+        more than the level's own weight where the level is capped, never below 0, and
+        an exact agreement never below what a weaker one of the same name would weigh."""
+        found = self.base[level] + bits
+        if level in self.capped and found > weight:
+            found = weight
+        if level == "exact":
+            for other, base in self.base.items():
+                if other != level and other not in self.capped and base + bits > found:
+                    found = base + bits
+        found = round(max(found, 0.0), 3)
+        one_in = 2.0**bits
+        detail = (
+            f"{detail}; the agreeing parts are borne together by about 1 in "
+            f"{one_in:,.0f} people" + (" or fewer" if one_in >= 1e6 else "")
+        )
+        return found, detail
 
     def shifted(self, level: str, bits: float) -> float:
         """The weight of an agreeing ``level`` for a name of ``bits``, after the rarity
@@ -416,7 +510,19 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
             for level, v in feature["levels"].items()
         }
         weights.setdefault("missing", 0.0)
+        if_name = (feature.get("if_name_agrees") or {}).get("u", {})
+        weights_if_name = {
+            level: round(_weight(float(feature["levels"][level]["m"]), float(u)), 3)
+            for level, u in if_name.items()
+        }
         rarity = feature.get("rarity") or {}
+        frequency = feature.get("frequency") or {}
+        ratios = {k: float(v) for k, v in frequency.get("chance_ratio", {}).items()}
+        m_of = {k: float(v) for k, v in frequency.get("m", {}).items()}
+        base = {
+            level: round(math.log2(m_of.get(level, float(feature["levels"][level]["m"])) / r), 3)
+            for level, r in ratios.items()
+        }
         specs.append(
             FeatureSpec(
                 fname,
@@ -427,6 +533,14 @@ def algorithm_from_config(config: Mapping[str, Any]) -> Algorithm:
                 float(rarity.get("cap", 0.0)),
                 float(feature.get("max_weight", math.inf)),
                 fname in _SHARED_FEATURES,
+                base,
+                frozenset(frequency.get("capped_at_level", ())),
+                weights_if_name,
+                {
+                    str(level): (float(v["centre"]), float(v["slope"]))
+                    for level, v in (feature.get("similarity") or {}).get("levels", {}).items()
+                },
+                frozenset(frequency.get("query_side_levels", ())),
             )
         )
     prior = config["prior"]
@@ -501,6 +615,24 @@ def load_config(version: str = DEFAULT_VERSION) -> dict[str, Any]:
     return data
 
 
+def versions() -> list[str]:
+    """The packaged algorithm versions, oldest first."""
+    names = [
+        entry.name[len("algorithm-") : -len(".json")]
+        for entry in resources.files("matching").joinpath("data").iterdir()
+        if entry.name.startswith("algorithm-") and entry.name.endswith(".json")
+    ]
+    return sorted(names, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+
+def declared_bands(version: str = DEFAULT_VERSION) -> dict[str, Any] | None:
+    """How often each band named the wrong person on the labelled benchmark, per gallery
+    size (``declared`` in the configuration, written by ``bench/declare_bands.py``), for
+    the service to show beside the bands; ``None`` for versions that declare nothing."""
+    declared = load_config(version).get("declared")
+    return dict(declared) if isinstance(declared, Mapping) else None
+
+
 def load_algorithm(version: str = DEFAULT_VERSION) -> Algorithm:
     """The packaged algorithm of that version."""
     return algorithm_from_config(load_config(version))
@@ -551,10 +683,14 @@ def score_pair(
     """
     total = algorithm.prior if gallery_size is None else algorithm.prior_for(gallery_size)
     features: list[Feature] = []
-    for scorer in algorithm.scorers:
-        weight, feature = scorer.score(query, candidate)
+    scorers = algorithm.scorers
+    for i in range(len(scorers)):
+        weight, feature = scorers[i].score(query, candidate)
         total += weight
         features.append(feature)
+        if i == 0 and feature.feature == "name" and feature.level in NAME_AGREES:
+            # what follows is weighed among people who share the name
+            scorers = algorithm.scorers_if_name_agrees
     total = round(total, 3)
     return new_match_result(
         algorithm.id,

@@ -41,6 +41,17 @@ class UserCreated(BaseModel):
     token: str
 
 
+class UserRead(BaseModel):
+    """A user as an admin sees it; ``disabled_at`` is set once the user is disabled."""
+
+    id: UUID
+    agency_id: UUID
+    name: str
+    role: Role
+    created_at: datetime
+    disabled_at: datetime | None
+
+
 class SharingAgreementCreate(StrictModel):
     owner_agency_id: UUID
     partner_agency_id: UUID
@@ -55,3 +66,5 @@ class SharingAgreementRead(BaseModel):
     purpose: str
     expires_at: datetime | None
     created_at: datetime
+    #: When an admin revoked it; from then on it lets nothing through.
+    revoked_at: datetime | None = None

@@ -31,6 +31,24 @@ class CaseClose(StrictModel):
     reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
 
 
+class SubjectUpdate(StrictModel):
+    """A new version of the subject's own account, with why it changed (a correction,
+    a second interview...). The version it replaces stays in the history."""
+
+    subject: Person
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+
+
+class SubjectVersion(BaseModel):
+    """One version of the subject's own account: version 1 as the case was opened."""
+
+    version: int
+    subject: dict[str, Any]
+    reason: str | None
+    changed_by: UUID | None
+    changed_at: datetime
+
+
 class CaseRead(BaseModel):
     """A case; ``evidence`` is filled on a single-case read, oldest item first."""
 

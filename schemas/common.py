@@ -135,31 +135,88 @@ def check_visible_letter(value: str) -> str:
 
 
 # The patterns go into the OpenAPI schema only (the validators say more, and say it
-# in their own words); they keep schema-valid values close to valid ones.
+# in their own words); they make schema-valid values valid ones. The code lists are
+# enums in components (CountryCode, LanguageCode; service.openapi adds them), which
+# the validators' case-insensitive forms extend ("deu" is taken as "DEU").
+COUNTRY_REF = "#/components/schemas/CountryCode"
+LANGUAGE_REF = "#/components/schemas/LanguageCode"
+
+
+def country_codes() -> list[str]:
+    """Every country code the API takes, as the schema lists them."""
+    return sorted(_countries())
+
+
+def language_codes() -> list[str]:
+    return sorted(_languages())
+
+
 Country = Annotated[
-    str, AfterValidator(_country), Field(json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
+    str,
+    AfterValidator(_country),
+    Field(json_schema_extra={"pattern": "^[A-Za-z]{3}$", "allOf": [{"$ref": COUNTRY_REF}]}),
 ]
 Language = Annotated[
-    str, AfterValidator(_language), Field(json_schema_extra={"pattern": "^[A-Za-z]{3}$"})
+    str,
+    AfterValidator(_language),
+    Field(json_schema_extra={"pattern": "^[A-Za-z]{3}$", "allOf": [{"$ref": LANGUAGE_REF}]}),
 ]
+
+
+def _year_pattern(last: int) -> str:
+    """Years 1850 to ``last`` as a regular expression (``last`` from 1900 to 2099)."""
+    decade, unit = divmod(last - 2000, 10) if last >= 2000 else (None, None)
+    years = ["18[5-9][0-9]", "19[0-9]{2}"]
+    if decade is not None and unit is not None:
+        if decade:
+            years.append(f"20[0-{decade - 1}][0-9]")
+        years.append(f"20{decade}[0-{unit}]")
+    return "(" + "|".join(years) + ")"
+
+
+# Months and days as the calendar has them (29 February left out: it is real only in
+# leap years, which a regular expression does not know). Up to last year: a date of
+# this year may still lie in the future, which the validator refuses.
+_MONTH_DAY = (
+    "(0[13578]|1[02])(-(0[1-9]|[12][0-9]|3[01]))?"
+    "|(0[469]|11)(-(0[1-9]|[12][0-9]|30))?"
+    "|02(-(0[1-9]|1[0-9]|2[0-8]))?"
+)
+_YEARS = _year_pattern(date.today().year - 1)
+PARTIAL_DATE_PATTERN = f"^{_YEARS}(-({_MONTH_DAY}))?$"
 PartialDate = Annotated[
     str,
     AfterValidator(_partial_date),
-    Field(json_schema_extra={"pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}),
+    Field(json_schema_extra={"pattern": PARTIAL_DATE_PATTERN}),
 ]
 #: A birth date as documents carry it: ``PartialDate`` or 00/XX placeholders, kept as
 #: written (``known_part`` gives what it says).
+DOCUMENT_DATE_PATTERN = f"^{_YEARS}(-({_MONTH_DAY}|(00|XX)-(00|XX)|(0[1-9]|1[0-2])-(00|XX)))?$"
 DocumentDate = Annotated[
     str,
     AfterValidator(_document_date),
-    Field(json_schema_extra={"pattern": "^[0-9]{4}(-([0-9]{2}|XX)(-([0-9]{2}|XX))?)?$"}),
+    Field(json_schema_extra={"pattern": DOCUMENT_DATE_PATTERN}),
 ]
 CalendarDate = Annotated[
     str,
     AfterValidator(_calendar_date),
-    Field(json_schema_extra={"pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
+    Field(
+        json_schema_extra={
+            "pattern": "^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])"
+            "|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$"
+        }
+    ),
 ]
-Text = Annotated[str, AfterValidator(check_text)]
+
+# Control characters (but tab and line breaks), as check_text refuses them, and at
+# least one character that is not white space (strings are stripped before their
+# length is checked); names need a letter or digit (check_visible_letter).
+_CONTROL = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+TEXT_PATTERN = f"^([^{_CONTROL}]*[^\\s{_CONTROL}][^{_CONTROL}]*)?$"
+NAME_PATTERN = f"^(?=[^{_CONTROL}]*[^\\W_])[^{_CONTROL}]*$"
+Text = Annotated[
+    str, AfterValidator(check_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})
+]
 
 
 def plain(value: Any) -> Any:

@@ -34,6 +34,7 @@ DocumentType = Literal[
     "driving_licence",
     "residence_permit",
     "seaman_book",
+    "service_book",
     "military_id",
     "travel_document",
     "citizenship_certificate",
@@ -62,6 +63,9 @@ class DocumentCreate(StrictModel):
     expiry_date: CalendarDate | None = None
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
     genuineness: Literal["genuine", "doubtful", "false", "not_assessed"] = "not_assessed"
+    #: what was examined: the document itself or a photocopy of it (a photocopy of an
+    #: annex I document is only prima facie evidence of nationality)
+    form: Literal["original", "photocopy"] = "original"
     supersedes: UUID | None = None
 
 

@@ -120,6 +120,9 @@ class PartnerCandidate(BaseModel):
     score: float
     band: str
     match_weight: float
+    #: the candidate's name parts in a script the matcher cannot read: compared only
+    #: as written (the explanation says so); a count, the values stay undisclosed
+    unread_parts: int = 0
     explanation: list[ExplanationItem]
 
 
@@ -129,6 +132,9 @@ class PartnerAnswer(BaseModel):
     #: records of the searched galleries still waiting to be indexed: this answer
     #: could not find them; 0 when every imported record is searchable
     pending_index: int
+    #: the query's name parts in a script the matcher cannot read: they find only a
+    #: record holding the very same text, and are never silently dropped
+    unread_parts: int = 0
     candidates: list[PartnerCandidate]
 
 
@@ -140,3 +146,36 @@ class MatchingState(BaseModel):
     suspended: bool
     reason: str | None
     updated_at: datetime
+
+
+class BandRates(BaseModel):
+    """How often one band named the wrong person on the labelled benchmark."""
+
+    band: str
+    #: share of this band's candidates that were not the person
+    wrong_given_band: float
+    #: share of queries about people not in the registry (or namesakes of someone who
+    #: is) that got a candidate in this band
+    negatives_with_wrong: float
+    #: share of people in the registry whose own record came back in this band
+    true_in_band: float
+    candidates: int
+
+
+class DeclaredRates(BaseModel):
+    gallery_size: int
+    queries: dict[str, int]
+    bands: list[BandRates]
+
+
+class AlgorithmRead(BaseModel):
+    """A matching algorithm and the error rates it declares for its bands."""
+
+    id: str
+    version: str
+    default: bool
+    #: what the rates were measured on, and what they mean; null when the version
+    #: declares none
+    declared_source: str | None
+    declared_meaning: str | None
+    declared: list[DeclaredRates]

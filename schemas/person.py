@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from schemas.common import (
+    NAME_PATTERN,
     Country,
     DocumentDate,
     Language,
@@ -31,6 +32,7 @@ NameText = Annotated[
     StringConstraints(min_length=1, max_length=300),
     AfterValidator(check_text),
     AfterValidator(check_visible_letter),
+    Field(json_schema_extra={"pattern": NAME_PATTERN}),
 ]
 
 
@@ -98,7 +100,11 @@ class PersonDocument(StrictModel):
         "other",
     ]
     number: Annotated[
-        str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9 \-/]+$")
+        # at least one character that is not a space: the number is stripped first
+        str,
+        StringConstraints(
+            min_length=1, max_length=40, pattern=r"^ *[A-Za-z0-9\-/][A-Za-z0-9 \-/]*$"
+        ),
     ]
     issuer: Country | None = None
 

@@ -9,26 +9,29 @@ from fastapi import FastAPI
 
 from matching.warm import warm_up
 from service import errors, openapi
+from service.admin import routes as admin
+from service.audit import routes as audit
+from service.cases import routes as cases
 from service.db import open_pool
 from service.desk import router as desk_router
+from service.dossier import routes as dossier
+from service.evidence import routes as evidence
+from service.health import routes as health
+from service.identities import routes as identities
+from service.indexing import algorithm
 from service.middleware import RequestGuard
-from service.migrate import app_url
-from service.routers import (
-    admin,
-    audit,
-    cases,
-    evidence,
-    health,
-    identities,
-    matching,
-    partner,
-)
+from service.ops.migrate import app_url
+from service.partner import routes as partner
+from service.retention import routes as retention
+from service.runs import routes as runs
 from service.settings import Settings, get_settings
+from service.subject_rights import routes as subject_rights
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the pool opens in the lifespan, on the service role's URL."""
     settings = settings or get_settings()
+    algorithm.register()  # the face comparator joins the library's features
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,11 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         audit.router,
         cases.router,
+        dossier.router,
         evidence.router,
         identities.router,
         identities.imports_router,
-        matching.router,
+        runs.router,
         partner.router,
+        retention.router,
+        subject_rights.router,
         desk_router,
     ):
         app.include_router(router)

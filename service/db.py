@@ -11,6 +11,8 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from service import repository
+
 Conn = Connection[TupleRow]
 
 
@@ -37,11 +39,7 @@ def set_context(conn: Conn, principal: Principal | None) -> None:
     agency = str(principal.agency_id) if principal else ""
     user = str(principal.user_id) if principal else ""
     role = principal.role if principal else ""
-    conn.execute(
-        "SELECT set_config('tessera.agency_id', %s, true), "
-        "set_config('tessera.user_id', %s, true), set_config('tessera.role', %s, true)",
-        (agency, user, role),
-    )
+    repository.set_agency_context(conn, agency=agency, user=user, role=role)
 
 
 @contextmanager
@@ -50,3 +48,15 @@ def transaction(pool: ConnectionPool[Conn], principal: Principal | None) -> Iter
     with pool.connection() as conn, conn.transaction():
         set_context(conn, principal)
         yield conn
+
+
+#: The machine principals: no user. ``system`` reads the outbox and the switches; a
+#: worker acts within one agency; ``admin`` (for start-up chores) lists agencies.
+NIL = UUID(int=0)
+SYSTEM = Principal(user_id=NIL, agency_id=NIL, role="system")
+ADMIN = Principal(user_id=NIL, agency_id=NIL, role="admin")
+
+
+def worker_principal(agency_id: UUID) -> Principal:
+    """A worker acting for ``agency_id`` (row-level security scopes it to that agency)."""
+    return Principal(user_id=NIL, agency_id=agency_id, role="worker")

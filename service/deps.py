@@ -10,11 +10,10 @@ from uuid import UUID
 from fastapi import Depends, Header, Request
 from psycopg_pool import ConnectionPool
 
-from service import audit
+from service.audit import service as audit
+from service.auth.service import authenticate
 from service.db import Conn, Principal, set_context
-from service.errors import Forbidden, InvalidInput, TooManyFailedSignIns, Unauthorized
-from service.repositories import auth_failures
-from service.security import secret_matches, split_token
+from service.errors import Forbidden, InvalidInput
 from service.settings import Settings
 
 # The request's transaction commits when the handler returns, before the response
@@ -72,87 +71,9 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def _authenticate(conn: Conn, authorization: str | None) -> Principal:
-    if not authorization or not authorization.startswith("Bearer "):
-        raise Unauthorized("Send your token as 'Authorization: Bearer <token>'.")
-    parts = split_token(authorization.removeprefix("Bearer ").strip())
-    if parts is None:
-        raise Unauthorized("That token is not valid.", code="invalid_token")
-    key_id, secret = parts
-    row = conn.execute(
-        "SELECT user_id, agency_id, role, secret_hash FROM tessera_auth_lookup(%s)", (key_id,)
-    ).fetchone()
-    if row is None or not secret_matches(secret, bytes(row[3])):
-        raise Unauthorized("That token is not valid.", code="invalid_token")
-    return Principal(user_id=row[0], agency_id=row[1], role=row[2])
-
-
-#: Failed sign-ins a source (or a token id) may make in one window before it is refused.
-FAILED_SIGN_IN_LIMIT = 10
-#: The window, in seconds; counts start again when it has passed.
-FAILED_SIGN_IN_WINDOW_S = 60
-
-
 def source_of(request: Request) -> str:
     """The address the request came from (the peer; a proxy's header is not trusted)."""
     return request.client.host if request.client else "unknown"
-
-
-def authenticate(conn: Conn, authorization: str | None, source: str, request_id: str) -> Principal:
-    """Check the token, throttling and logging failures (its own transactions).
-
-    Failures are counted per source address and per token id (the public key id of a
-    well-formed token) in fixed windows of ``FAILED_SIGN_IN_WINDOW_S`` seconds, in
-    PostgreSQL, so every API process and the desk count together. From the
-    ``FAILED_SIGN_IN_LIMIT``-th failure until the window ends, that source (or token id)
-    gets 429 ``too_many_failed_sign_ins`` with ``Retry-After``, without its token being
-    looked at.
-
-    The audit log is written aggregated, not once per failure: ``auth.failure`` for the
-    first failure of a source's window (with the totals of the window it closes, if
-    any), and ``auth.throttled`` when the source or the token id reaches the limit. So
-    1,000 failures in a minute from one source write two events. They hold the source,
-    the token id and the counts, never the secret. Refusals (429) are counted, not logged
-    one by one; their total is logged with the next window's first failure. A request
-    without any bearer token is refused (401) but not counted: it guessed nothing.
-    """
-    if not authorization or not authorization.startswith("Bearer "):
-        return _authenticate(conn, authorization)  # no token presented: nothing to count
-    parts = split_token(authorization.removeprefix("Bearer ").strip())
-    key_id = parts[0] if parts else None
-    refused: Unauthorized | None = None
-    with conn.transaction():
-        wait_s = auth_failures.retry_after(
-            conn, source, key_id, limit=FAILED_SIGN_IN_LIMIT, window_s=FAILED_SIGN_IN_WINDOW_S
-        )
-        if wait_s == 0:
-            try:
-                return _authenticate(conn, authorization)
-            except Unauthorized as exc:
-                refused = exc
-    if refused is None:
-        raise TooManyFailedSignIns(wait_s)
-    with conn.transaction():
-        failure = auth_failures.record_failure(
-            conn, source, key_id, window_s=FAILED_SIGN_IN_WINDOW_S
-        )
-        details: dict[str, Any] = {
-            "source": source,
-            "key_id": key_id,
-            "failures": failure.failures,
-            "key_failures": failure.key_failures,
-            "window_s": FAILED_SIGN_IN_WINDOW_S,
-        }
-        if failure.failures == 1:
-            if failure.closed_failures is not None:
-                details["previous_window"] = {
-                    "failures": failure.closed_failures,
-                    "refused": failure.closed_refused,
-                }
-            audit.append(conn, None, "auth.failure", request_id=request_id, details=details)
-        if FAILED_SIGN_IN_LIMIT in (failure.failures, failure.key_failures):
-            audit.append(conn, None, "auth.throttled", request_id=request_id, details=details)
-    raise refused
 
 
 def _purpose(value: str | None) -> str | None:
@@ -172,8 +93,31 @@ def get_context(
     x_purpose: Annotated[str | None, Header()] = None,
 ) -> Iterator[Context]:
     """Open the request's transaction as the authenticated user; commit if it succeeds."""
+    yield from open_context(request, pool, settings, authorization, x_purpose)
+
+
+def open_context(
+    request: Request,
+    pool: ConnectionPool[Conn],
+    settings: Settings,
+    authorization: str | None,
+    x_purpose: str | None,
+    *,
+    admit: Callable[[Conn, Principal], None] | None = None,
+) -> Iterator[Context]:
+    """Authenticate, run ``admit`` (its own transactions, before the request's), then
+    open the request's transaction as the authenticated user."""
     with pool.connection() as conn:
-        principal = authenticate(conn, authorization, source_of(request), request.state.request_id)
+        principal = authenticate(
+            conn,
+            authorization,
+            source_of(request),
+            request.state.request_id,
+            limit=settings.failed_sign_in_limit,
+            window_s=settings.failed_sign_in_window_s,
+        )
+        if admit is not None:
+            admit(conn, principal)
         with conn.transaction():
             set_context(conn, principal)
             request.state.principal = principal

@@ -88,6 +88,22 @@ class TooManyFailedSignIns(TesseraError):
         self.retry_after_s = retry_after_s
 
 
+class TooManyQueries(TesseraError):
+    """The partner agency has used up its queries for the current window."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many queries"
+
+    def __init__(self, retry_after_s: int, limit: int, window_s: int) -> None:
+        super().__init__(
+            f"Your agency may make {limit} queries in {window_s} s; "
+            f"try again in {retry_after_s} s.",
+            retry_after_s=retry_after_s,
+        )
+        self.retry_after_s = retry_after_s
+
+
 class Unavailable(TesseraError):
     status = 503
     code = "unavailable"
@@ -182,7 +198,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TesseraError)
     async def _tessera(_: Request, exc: TesseraError) -> JSONResponse:
         response = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
-        if isinstance(exc, TooManyFailedSignIns):
+        if isinstance(exc, TooManyFailedSignIns | TooManyQueries):
             response.headers["Retry-After"] = str(exc.retry_after_s)
         return response
 

@@ -53,9 +53,25 @@ class Settings(BaseSettings):
     worker_relay: bool = True
     heartbeat_s: float = 5.0
     retry_backoff_s: float = 2.0
+    #: Deliveries of one outbox job before it is dead-lettered (its match run marked failed).
+    max_attempts: int = Field(default=5, ge=1)
     max_bulk_bytes: int = 67_108_864
     evidence_keys: str | None = None
     desk_idle_timeout_s: float = 900.0
+    #: The longest a desk session lasts, however active (seconds).
+    desk_max_session_s: float = Field(default=12 * 3600.0, gt=0)
+    #: Identity records per indexing job (an import of n records is n / this many jobs).
+    index_batch: int = Field(default=500, ge=1, le=100_000)
+    #: Failed sign-ins a source (or a token id) may make in one window before it is refused.
+    failed_sign_in_limit: int = Field(default=10, ge=1)
+    #: The failed sign-ins' window, in seconds; counts start again when it has passed.
+    failed_sign_in_window_s: int = Field(default=60, ge=1, le=86_400)
+    #: Queries (POST /v1/match) one partner agency may make in one window, across
+    #: every API process; past it, 429 rate_limited with Retry-After.
+    partner_query_limit: int = Field(default=120, ge=1)
+    partner_query_window_s: int = Field(default=60, ge=1, le=86_400)
+    #: How often the worker's beat runs the retention sweep.
+    retention_sweep_interval_s: float = 3600.0
 
 
 @lru_cache

@@ -22,9 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.cli import bootstrap_admin
-from service.embedded import EmbeddedBroker, ensure_database, start_postgres
-from service.migrate import app_url, migrate
+from service.ops.cli import bootstrap_admin
+from service.ops.embedded import EmbeddedBroker, ensure_database, start_postgres
+from service.ops.migrate import app_url, migrate
 from service.settings import Settings
 from tests.integration.workers import WorkerProcess
 

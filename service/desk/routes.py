@@ -1,9 +1,9 @@
 """The review desk's pages under /desk/.
 
-Every page signs its user in from the session cookie and then calls the API's own
-handlers with the same kind of request context the API builds from a token: the same
-role checks, row-level security, two-person rule, review hiding and audit events. A
-page can therefore show nothing the API would refuse the same user.
+Every page signs its user in from the session cookie and then calls the domain
+services the API's routes call, with the same kind of request context the API builds
+from a token: the same role checks, row-level security, two-person rule, review hiding
+and audit events. A page can therefore show nothing the API would refuse the same user.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from schemas.matching import CandidateRead, DecisionCreate
-from service import audit, pipeline
-from service.crypto import Sealed, evidence_key_ring
-from service.db import set_context
-from service.deps import authenticate, source_of
-from service.desk import repository, sessions
+from service.audit import service as audit_service
+from service.cases import service as cases_service
+from service.deps import source_of
+from service.desk import sessions
 from service.desk.sessions import DESK_ROLES, DeskSession, signed_in
 from service.desk.web import (
     HERE,
+    SECURITY_HEADERS,
     csrf_refused,
     error_page,
     html,
@@ -35,6 +35,8 @@ from service.desk.web import (
     render,
     safe_next,
 )
+from service.dossier import pdf as dossier_pdf
+from service.dossier import service as dossier_service
 from service.errors import (
     Forbidden,
     InvalidInput,
@@ -42,13 +44,10 @@ from service.errors import (
     TooManyFailedSignIns,
     Unauthorized,
 )
+from service.evidence import service as evidence_service
+from service.identities import service as identities_service
 from service.pagination import decode_seq_cursor, encode_cursor
-from service.repositories import evidence as evidence_repo
-from service.repositories import pipeline as pipeline_repo
-from service.routers import audit as audit_api
-from service.routers import cases as cases_api
-from service.routers import identities as identities_api
-from service.routers import matching as matching_api
+from service.runs import service as runs_service
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
@@ -109,40 +108,15 @@ def sign_in(
             "you open is logged with it.",
             next_path=next_path,
         )
-    session_id = sessions.new_session_id()
-    settings = sessions.settings_of(request)
     try:
-        with sessions.pool_of(request).connection() as conn:
-            principal = authenticate(
-                conn, "Bearer " + token.strip(), source_of(request), request.state.request_id
-            )
-            with conn.transaction():
-                set_context(conn, principal)
-                if principal.role not in DESK_ROLES:
-                    raise Forbidden(
-                        f"The review desk is for caseworkers and auditors; your token is for "
-                        f"{principal.role}. Nothing was opened.",
-                        code="role_not_allowed",
-                    )
-                repository.delete_stale_sessions(
-                    conn, idle_s=settings.desk_idle_timeout_s, max_age_s=sessions.MAX_SESSION_S
-                )
-                repository.insert_session(
-                    conn,
-                    id_hash=sessions.session_hash(session_id),
-                    user_id=principal.user_id,
-                    agency_id=principal.agency_id,
-                    purpose=purpose,
-                )
-                audit.append(
-                    conn,
-                    principal,
-                    "desk.sign_in",
-                    object_type="user",
-                    object_id=principal.user_id,
-                    purpose=purpose,
-                    request_id=request.state.request_id,
-                )
+        session_id = sessions.open_session(
+            sessions.pool_of(request),
+            sessions.settings_of(request),
+            token=token,
+            purpose=purpose,
+            source=source_of(request),
+            request_id=request.state.request_id,
+        )
     except TooManyFailedSignIns as exc:
         throttled = _sign_in_page(request, status=429, error=exc.detail, next_path=next_path)
         throttled.headers["Retry-After"] = str(exc.retry_after_s)
@@ -164,9 +138,7 @@ def sign_in(
 def sign_out(request: Request, csrf: Field = "") -> Response:
     """End the session here and in the database."""
     with signed_in(request, *DESK_ROLES, csrf=csrf) as s:
-        session_id = request.cookies.get(sessions.SESSION_COOKIE, "")
-        repository.delete_session(s.ctx.conn, sessions.session_hash(session_id))
-        s.ctx.audit("desk.sign_out", object_type="user", object_id=s.ctx.principal.user_id)
+        sessions.end_session(s, request.cookies.get(sessions.SESSION_COOKIE, ""))
     response = redirect("/desk/sign-in?signed_out=1")
     sessions.clear_cookie(response, request, sessions.SESSION_COOKIE)
     return response
@@ -207,10 +179,8 @@ def static(name: str) -> Response:
 def case_list(request: Request, cursor: str | None = None) -> Response:
     """Your agency's cases with state, age and open reviews."""
     with signed_in(request, "caseworker") as s:
-        listing = cases_api.list_cases(s.ctx, limit=100, cursor=cursor)
-        reviews = repository.open_reviews(
-            s.ctx.conn, [c.id for c in listing.items], s.ctx.principal.user_id
-        )
+        listing = cases_service.list_cases(s.ctx, limit=100, cursor=cursor)
+        reviews = runs_service.open_reviews(s.ctx, [c.id for c in listing.items])
         body = render(
             "cases.html",
             session=s,
@@ -225,7 +195,7 @@ def case_list(request: Request, cursor: str | None = None) -> Response:
 def _faces(s: DeskSession, case_id: UUID) -> list[str]:
     return [
         f"/desk/cases/{case_id}/faces/{evidence_id}"
-        for evidence_id in repository.thumbnails_of(s.ctx.conn, case_id)
+        for evidence_id in evidence_service.thumbnail_ids(s.ctx, case_id)
     ]
 
 
@@ -235,10 +205,9 @@ def case_page(request: Request, case_id: str) -> Response:
     """A case: its subject and evidence, matching and its progress, the candidates."""
     cid = parse_id(case_id, "case")
     with signed_in(request, "caseworker") as s:
-        case = cases_api.get_case(cid, s.ctx)
-        run_id = repository.latest_run_id(s.ctx.conn, cid)
-        run = pipeline_repo.get_run(s.ctx.conn, run_id) if run_id else None
-        candidates = matching_api.list_candidates(cid, s.ctx)
+        case = cases_service.read_case(s.ctx, cid)
+        run = runs_service.latest_run(s.ctx, cid)
+        candidates = runs_service.list_candidates(s.ctx, cid)
         body = render(
             "case.html",
             session=s,
@@ -247,21 +216,57 @@ def case_page(request: Request, case_id: str) -> Response:
             superseded=[e for e in case.evidence if e.superseded],
             faces=_faces(s, cid),
             run=run,
-            matchable=case.state in matching_api._RESTARTABLE,
+            matchable=case.state in runs_service.RESTARTABLE,
             candidates=candidates.items,
             candidates_run=candidates.match_run_id,
             nationality=case.subject.get("nationality", []),
+            strong_caveat=runs_service.strong_caveat(),
         )
     return html(body)
+
+
+@router.get("/cases/{case_id}/dossier")
+@page
+def dossier_page(request: Request, case_id: str, requested_state: str = "") -> Response:
+    """The readmission dossier of an identified case for a requested state (the service
+    the API's dossier path calls; the view is audited like an export), with its PDF."""
+    cid = parse_id(case_id, "case")
+    with signed_in(request, "caseworker") as s:
+        case = cases_service.read_case(s.ctx, cid)
+        dossier = None
+        state = requested_state.strip().upper()
+        if state:
+            state = dossier_service.requested_state_of(state)
+            dossier = dossier_service.build_dossier(s.ctx, cid, state, "desk")
+        body = render("dossier.html", session=s, case=case, dossier=dossier, state=state)
+    return html(body)
+
+
+@router.get("/cases/{case_id}/dossier.pdf")
+@page
+def dossier_download(request: Request, case_id: str, requested_state: str = "") -> Response:
+    """The dossier's printable form, downloaded (audited as a PDF export)."""
+    cid = parse_id(case_id, "case")
+    with signed_in(request, "caseworker") as s:
+        state = dossier_service.requested_state_of(requested_state.strip().upper())
+        dossier = dossier_service.build_dossier(s.ctx, cid, state, "pdf")
+    return Response(
+        dossier_pdf.render(dossier),
+        media_type="application/pdf",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f'attachment; filename="dossier-{cid}-{state}.pdf"',
+        },
+    )
 
 
 @router.post("/cases/{case_id}/match")
 @page
 def start_matching(request: Request, case_id: str, csrf: Field = "") -> Response:
-    """Queue a match run for the case (the API's own handler)."""
+    """Queue a match run for the case (the service the API calls)."""
     cid = parse_id(case_id, "case")
     with signed_in(request, "caseworker", csrf=csrf) as s:
-        matching_api.start_match(cid, s.ctx)
+        runs_service.start_match(s.ctx, cid)
     return redirect(f"/desk/cases/{cid}#matching")
 
 
@@ -271,9 +276,7 @@ def run_state(request: Request, run_id: str) -> Response:
     """A run's state for the progress display (no personal data, so not a logged read)."""
     rid = parse_id(run_id, "match run")
     with signed_in(request, "caseworker") as s:
-        run = pipeline_repo.get_run(s.ctx.conn, rid)
-        if run is None:
-            raise NotFound("No match run has that id.", code="match_run_not_found")
+        run = runs_service.run_progress(s.ctx, rid)
         state = {"state": run.state, "candidate_count": run.candidate_count}
     return JSONResponse(state, headers={"Cache-Control": "no-store"})
 
@@ -286,20 +289,7 @@ def face_thumbnail(request: Request, case_id: str, evidence_id: str) -> Response
     cid = parse_id(case_id, "case")
     eid = parse_id(evidence_id, "face image")
     with signed_in(request, "caseworker") as s:
-        if not evidence_repo.case_exists(s.ctx.conn, cid):
-            raise cases_api.case_not_found()
-        sealed = repository.face_thumbnail(s.ctx.conn, cid, eid)
-        if sealed is None:
-            raise NotFound("This case has no face image with that id.", code="face_not_found")
-        data = evidence_key_ring(s.ctx.settings).open(
-            Sealed(sealed.key_id, sealed.nonce, sealed.ciphertext), associated=eid.bytes + b"thumb"
-        )
-        s.ctx.audit(
-            "evidence.face_image.thumbnail.read",
-            object_type="evidence",
-            object_id=eid,
-            details={"case_id": str(cid)},
-        )
+        data = evidence_service.read_thumbnail(s.ctx, cid, eid)
     return Response(
         data,
         media_type="image/jpeg",
@@ -308,7 +298,7 @@ def face_thumbnail(request: Request, case_id: str, evidence_id: str) -> Response
 
 
 def _candidate(s: DeskSession, case_id: UUID, candidate_id: UUID) -> tuple[CandidateRead, Any]:
-    listing = matching_api.list_candidates(case_id, s.ctx)
+    listing = runs_service.list_candidates(s.ctx, case_id)
     found = next((c for c in listing.items if c.id == candidate_id), None)
     if found is None:
         raise NotFound(
@@ -325,19 +315,17 @@ def candidate_page(request: Request, case_id: str, candidate_id: str) -> Respons
     cid = parse_id(case_id, "case")
     kid = parse_id(candidate_id, "candidate")
     with signed_in(request, "caseworker") as s:
-        case = cases_api.get_case(cid, s.ctx)
+        case = cases_service.read_case(s.ctx, cid)
         candidate, run_id = _candidate(s, cid, kid)
-        facts = pipeline_repo.lock_case(s.ctx.conn, cid)
-        row = pipeline_repo.get_candidate(s.ctx.conn, kid)
-        run = pipeline_repo.get_run(s.ctx.conn, run_id) if run_id else None
-        assert facts is not None and row is not None
-        subject = pipeline.case_person(s.ctx.conn, facts)
+        subject = cases_service.merged_person(s.ctx, cid)
+        row = runs_service.candidate_of_case(s.ctx, cid, kid)
+        run = runs_service.get_run(s.ctx, run_id) if run_id else None
         other: dict[str, Any] | None = None
         other_faces: list[str] = []
         if candidate.own_agency and row.kind == "identity":
-            other = identities_api.get_identity(row.subject_id, s.ctx).person
+            other = identities_service.read_identity(s.ctx, row.subject_id).person
         elif candidate.own_agency and row.kind == "case":
-            other = cases_api.get_case(row.subject_id, s.ctx).subject
+            other = cases_service.read_case(s.ctx, row.subject_id).subject
             other_faces = _faces(s, row.subject_id)
         body = render(
             "candidate.html",
@@ -365,7 +353,8 @@ def decide(
     verdict: Field = "",
     reason: Field = "",
 ) -> Response:
-    """Record your verdict through the API's handler (two-person rule in the database)."""
+    """Record your verdict through the service the API calls (two-person rule in the
+    database)."""
     cid = parse_id(case_id, "case")
     kid = parse_id(candidate_id, "candidate")
     with signed_in(request, "caseworker", csrf=csrf) as s:
@@ -377,10 +366,8 @@ def decide(
                 "(up to 2,000 characters). Nothing was recorded.",
                 code="invalid_decision",
             ) from None
-        row = pipeline_repo.get_candidate(s.ctx.conn, kid)
-        if row is None or row.case_id != cid:
-            raise NotFound("This case has no candidate with that id.", code="candidate_not_found")
-        created = matching_api.decide(kid, body, s.ctx)
+        runs_service.candidate_of_case(s.ctx, cid, kid)
+        created = runs_service.decide(s.ctx, kid, body)
     query = urlencode({"decided": created.verdict})
     return redirect(f"/desk/cases/{cid}/candidates/{kid}?{query}#review")
 
@@ -442,10 +429,10 @@ def audit_log(request: Request) -> Response:
     """The chain's verification, and the event log with filters."""
     arguments, given, problems = _filters(request)
     with signed_in(request, "auditor", "oversight") as s:
-        verification = audit_api.verify(s.ctx)
+        verification = audit_service.verify_log(s.ctx)
         events = None
         if not problems:
-            events = audit_api.list_events(s.ctx, limit=100, **arguments)
+            events = audit_service.events_page(s.ctx, limit=100, **arguments)
         body = render(
             "audit.html",
             session=s,
@@ -475,9 +462,9 @@ def audit_decisions(request: Request) -> Response:
         items: list[tuple[Any, Any]] = []
         next_link = None
         if not problems:
-            events = audit_api.list_events(s.ctx, limit=50, **arguments)
+            events = audit_service.events_page(s.ctx, limit=50, **arguments)
             candidate_ids = [UUID(e.object_id) for e in events.items if e.object_id]
-            rows = {d.id: d for d in pipeline_repo.decisions_on(s.ctx.conn, candidate_ids)}
+            rows = {d.id: d for d in runs_service.decisions_on(s.ctx, candidate_ids)}
             for event in events.items:
                 decision_id = event.details.get("decision_id")
                 items.append((event, rows.get(UUID(decision_id)) if decision_id else None))

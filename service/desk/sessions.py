@@ -3,7 +3,7 @@ token derived from it, an idle timeout, and the request's transaction as its use
 
 A signed-in request runs exactly like an API request: one transaction scoped to the
 user's agency and role, a :class:`service.deps.Context` with the purpose stated at
-sign-in, and the API's own handlers doing the work.
+sign-in, and the domain services doing the work, as the API's routes do.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 from psycopg_pool import ConnectionPool
 
+from service.audit import service as audit
+from service.auth.service import authenticate
 from service.db import Conn, Principal, set_context
 from service.deps import Context
 from service.desk import repository
@@ -27,8 +29,6 @@ from service.settings import Settings
 SESSION_COOKIE = "tessera_desk"
 SIGN_IN_COOKIE = "tessera_desk_sign_in"
 COOKIE_PATH = "/desk"
-#: However active, a session ends after this long; the idle limit is a setting.
-MAX_SESSION_S = 12 * 3600.0
 DESK_ROLES = ("caseworker", "auditor", "oversight")
 
 
@@ -140,7 +140,7 @@ def signed_in(request: Request, *roles: str, csrf: str | None = None) -> Iterato
             principal = Principal(user_id=row.user_id, agency_id=row.agency_id, role=row.role)
             set_context(conn, principal)
             request.state.principal = principal
-            if row.idle_s > settings.desk_idle_timeout_s or row.age_s > MAX_SESSION_S:
+            if row.idle_s > settings.desk_idle_timeout_s or row.age_s > settings.desk_max_session_s:
                 repository.delete_session(conn, id_hash)
                 expired = True
             else:
@@ -163,3 +163,61 @@ def signed_in(request: Request, *roles: str, csrf: str | None = None) -> Iterato
                 )
                 return
     raise SignedOut(expired=expired)
+
+
+def open_session(
+    pool: ConnectionPool[Conn],
+    settings: Settings,
+    *,
+    token: str,
+    purpose: str,
+    source: str,
+    request_id: str,
+) -> str:
+    """Check the token as the API does (throttled, failures logged) and open a session
+    for a caseworker or an auditor; returns the new session's id. Raises
+    ``Unauthorized``, ``TooManyFailedSignIns``, or ``Forbidden`` for another role."""
+    session_id = new_session_id()
+    with pool.connection() as conn:
+        principal = authenticate(
+            conn,
+            "Bearer " + token.strip(),
+            source,
+            request_id,
+            limit=settings.failed_sign_in_limit,
+            window_s=settings.failed_sign_in_window_s,
+        )
+        with conn.transaction():
+            set_context(conn, principal)
+            if principal.role not in DESK_ROLES:
+                raise Forbidden(
+                    f"The review desk is for caseworkers and auditors; your token is for "
+                    f"{principal.role}. Nothing was opened.",
+                    code="role_not_allowed",
+                )
+            repository.delete_stale_sessions(
+                conn, idle_s=settings.desk_idle_timeout_s, max_age_s=settings.desk_max_session_s
+            )
+            repository.insert_session(
+                conn,
+                id_hash=session_hash(session_id),
+                user_id=principal.user_id,
+                agency_id=principal.agency_id,
+                purpose=purpose,
+            )
+            audit.append(
+                conn,
+                principal,
+                "desk.sign_in",
+                object_type="user",
+                object_id=principal.user_id,
+                purpose=purpose,
+                request_id=request_id,
+            )
+    return session_id
+
+
+def end_session(s: DeskSession, session_id: str) -> None:
+    """Delete the session in the database; audited."""
+    repository.delete_session(s.ctx.conn, session_hash(session_id))
+    s.ctx.audit("desk.sign_out", object_type="user", object_id=s.ctx.principal.user_id)

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from fastapi.testclient import TestClient
 
-from service.demo import GALLERY
+from service.ops.demo import GALLERY
 from tests.conftest import AgencyUsers, auth, create_agency, open_case
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

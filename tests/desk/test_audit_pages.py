@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from fastapi.testclient import TestClient
 
-from service.cli import bootstrap_admin
+from service.ops.cli import bootstrap_admin
 from tests.conftest import auth, create_agency
 from tests.desk.helpers import desk_client, sign_in
 

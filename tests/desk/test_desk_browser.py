@@ -5,6 +5,7 @@ changes nothing; every page passes axe-core; the README's screenshots are taken.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from service.demo import GALLERY
+from service.ops.demo import GALLERY
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.desk.conftest import SCREENSHOTS, assert_accessible, new_page
 from tests.desk.helpers import (
@@ -184,6 +185,8 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     assert "strong" in top.inner_text()
     assert top.locator('bdi[lang="zh"]', has_text="王小明").count() == 1
     assert "Wang Xiaoming" in top.inner_text()
+    # beside the bands, how often strong named the wrong person (GET /v1/algorithm)
+    expect(first.locator("#band-rates")).to_contain_text("of strong candidates were not the person")
     assert_accessible(first)
     shared_row = first.locator("table.candidates tbody tr").filter(has_text="FR-REG-77")
     assert "other agency" in shared_row.inner_text()
@@ -231,7 +234,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     first.get_by_label("Reason (required)").fill("Passport MRZ and registry record agree.")
     first.get_by_role("button", name="Record verdict").click()
     expect(first.get_by_text("Your verdict “confirm” was recorded.")).to_be_visible()
-    assert _case_state(servers.owner_url, demo.case_id) == "under_review"
+    assert _case_state(servers.owner_url, demo.case_id) == "candidates_ready"
 
     # The second reviewer does not see that verdict until deciding; a form sent without
     # its token, or with a wrong one, changes nothing.
@@ -255,7 +258,7 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
         expect(second.get_by_role("heading", name="Form refused")).to_be_visible()
         assert_accessible(second)
         assert len(_decisions(servers.owner_url, candidate_id)) == 1
-        assert _case_state(servers.owner_url, demo.case_id) == "under_review"
+        assert _case_state(servers.owner_url, demo.case_id) == "candidates_ready"
     second.goto(candidate_url)
     second.get_by_label("Confirm: this is the same person").check()
     second.get_by_label("Reason (required)").fill("Independent check agrees.")
@@ -266,6 +269,41 @@ def test_two_caseworkers_identify_a_case_and_an_auditor_finds_their_decisions(
     assert _case_state(servers.owner_url, demo.case_id) == "identified"
     second.goto(f"{live_url}/desk/cases")
     assert "identified" in second.get_by_role("row").filter(has_text=demo.reference).inner_text()
+
+    # The identified case's readmission dossier for China: viewed, then downloaded.
+    second.goto(f"{live_url}/desk/cases/{demo.case_id}")
+    second.get_by_role("link", name="Prepare the readmission dossier").click()
+    assert second.locator("#dossier").count() == 0
+    assert_accessible(second)
+    second.get_by_label("Requested state (ISO 3166 three-letter code)").fill("chn")
+    second.get_by_role("button", name="Show the dossier").click()
+    dossier = second.locator("#dossier")
+    expect(dossier.get_by_role("heading", name="Dossier for CHN")).to_be_visible()
+    grades = dossier.locator("table.evidence-grades tbody tr")
+    passport = grades.filter(has_text="passport")
+    assert "none" in passport.inner_text() and "doubt" in passport.inner_text()
+    assert "prima facie" in grades.filter(has_text="language test").inner_text()
+    assert dossier.locator("[data-prima-facie]").inner_text() != "0"
+    assert "REG-CN-0001" in dossier.inner_text()
+    page_text = second.content()
+    for internal in ("grew up near Fuqing", "Independent check agrees", "FR-REG-77"):
+        assert internal not in page_text, internal
+    assert_accessible(second)
+    second.evaluate("window.scrollTo(0, 0)")
+    second.screenshot(path=str(SCREENSHOTS / "dossier.png"), full_page=True)
+    with second.expect_download() as download:
+        dossier.get_by_role("link", name="Download the PDF for CHN").click()
+    assert download.value.suggested_filename == f"dossier-{demo.case_id}-CHN.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    exports = client.get(
+        "/v1/audit/events",
+        params={"action": "dossier.export", "object_id": demo.case_id},
+        headers=auth(agency.auditor),
+    ).json()["items"]
+    assert [(e["details"]["recipient"], e["details"]["format"]) for e in exports] == [
+        ("CHN", "desk"),
+        ("CHN", "pdf"),
+    ]
 
     # The auditor: the chain's status as the API reports it, the events, the decisions.
     auditor = new_page(browser)

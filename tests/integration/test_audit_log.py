@@ -13,12 +13,12 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service import audit
-from service.checkpointer import Checkpointer
-from service.cli import bootstrap_admin
+from service.audit import service as audit
 from service.db import Principal, open_pool, set_context, transaction
-from service.migrate import app_url
-from service.runtime import audit_checkpoint_path, audit_key_path
+from service.ops.cli import bootstrap_admin
+from service.ops.migrate import app_url
+from service.ops.runtime import audit_checkpoint_path, audit_key_path
+from service.worker.checkpointer import Checkpointer
 from tests.conftest import AgencyUsers, auth
 
 AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="oversight")
@@ -104,7 +104,7 @@ def _audit_cli(database: str, home: Path, *args: str) -> subprocess.CompletedPro
     """``tessera audit ARGS`` against ``database``, as an operator would run it."""
     env = {**os.environ, "TESSERA_DATABASE_URL": database, "TESSERA_HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", "audit", *args],
+        [sys.executable, "-m", "service.ops.cli", "audit", *args],
         env=env,
         capture_output=True,
         text=True,

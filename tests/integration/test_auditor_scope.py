@@ -9,7 +9,7 @@ from uuid import UUID
 import psycopg
 from fastapi.testclient import TestClient
 
-from service import audit
+from service.audit import service as audit
 from service.db import Principal, set_context
 from tests.conftest import AgencyUsers, Servers, auth, open_case
 from tests.desk.helpers import desk_client, sign_in
@@ -184,6 +184,13 @@ def test_decisions_are_read_by_their_agency_s_auditor_and_oversight_only(
             (agency.id, run[0], case["id"], agency.id),
         ).fetchone()
         assert candidate is not None
+        # the trigger takes the reviewer from the transaction's user and role
+        owner_conn.execute(
+            "SELECT set_config('tessera.user_id', %s, true), "
+            "set_config('tessera.agency_id', %s, true), "
+            "set_config('tessera.role', 'caseworker', true)",
+            (str(agency.caseworker_id), str(agency.id)),
+        )
         owner_conn.execute(
             "INSERT INTO decisions (candidate_id, case_id, match_run_id, reviewer_id, verdict, "
             "reason, algorithm, score, band, explanation) VALUES "

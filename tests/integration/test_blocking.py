@@ -11,8 +11,9 @@ import psycopg
 import pytest
 
 from matching import build_profile, query_keys, search_keys
-from service import pipeline
 from service.db import Principal, set_context
+from service.indexing import search
+from service.indexing.service import index_subject
 from tests.conftest import AgencyUsers, Servers
 
 
@@ -30,7 +31,7 @@ def conn(servers: Servers, agency: AgencyUsers) -> Iterator[psycopg.Connection[A
 
 def _store(conn: psycopg.Connection[Any], agency: AgencyUsers, person: dict[str, Any]) -> uuid.UUID:
     subject = uuid.uuid4()
-    pipeline.index_subject(
+    index_subject(
         conn,
         subject_id=subject,
         subject_kind="case",
@@ -71,7 +72,7 @@ def test_key_counts_follow_profiles_as_they_are_added_and_changed(
     assert after == _true_counts(conn, agency)
 
     # the first person's name is corrected: its old keys are counted down, not left behind
-    pipeline.index_subject(
+    index_subject(
         conn,
         subject_id=first,
         subject_kind="case",
@@ -97,16 +98,16 @@ def test_a_rare_shared_name_part_outranks_many_common_shared_keys(
     ]
     target = _store(conn, agency, {"names": ["Mohammed Zarqawiyan"], "birth_date": "1991-06-30"})
     query = build_profile({"names": ["Mohammed Ali Zarqawiyan"], "birth_date": "1990-06-30"})
-    found = pipeline.block_candidates(conn, query, exclude=None)
+    found = search.block_candidates(conn, query, exclude=None)
     assert found[0] == target
     assert set(crowd) <= set(found)
 
 
 def test_keys_too_common_to_fetch_are_left_out_unless_nothing_else_is_shared() -> None:
     counts = {"*": 1_000_000, "sk:mhmd": 90_000, "sk:l": 40_000, "sk:zrqn": 3, "by:1990": 17_000}
-    weights = pipeline.key_weights(counts, ["sk:mhmd", "sk:l", "sk:zrqn", "by:1990", "tr:x"])
+    weights = search.key_weights(counts, ["sk:mhmd", "sk:l", "sk:zrqn", "by:1990", "tr:x"])
     assert set(weights) == {"sk:zrqn"}
-    only_common = pipeline.key_weights(counts, ["sk:mhmd", "sk:l", "by:1990"])
+    only_common = search.key_weights(counts, ["sk:mhmd", "sk:l", "by:1990"])
     assert list(only_common) == ["by:1990", "sk:l", "sk:mhmd"]
     assert only_common["by:1990"] > only_common["sk:l"] > only_common["sk:mhmd"]
 

@@ -154,3 +154,152 @@ def test_cases_are_found_by_state_reference_and_name_in_any_script(
 
     bad = client.get("/v1/cases?state=lost", headers=auth(agency.caseworker))
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_state"
+
+
+def _update(client: TestClient, token: str, case_id: str, subject: Any, reason: str) -> Any:
+    return client.put(
+        f"/v1/cases/{case_id}/subject",
+        json={"subject": subject, "reason": reason},
+        headers=auth(token),
+    )
+
+
+def _full(name: Any) -> str:
+    """A stored name: the string as given, or a structured name's ``full``."""
+    return str(name if isinstance(name, str) else name["full"])
+
+
+def _history(client: TestClient, token: str, case_id: str) -> Any:
+    return client.get(f"/v1/cases/{case_id}/subject/history", headers=auth(token))
+
+
+def test_the_subjects_account_is_updated_with_its_history_and_reindexed(
+    client: TestClient,
+    worker: WorkerProcess,
+    agency: AgencyUsers,
+    servers: Servers,
+    owner_conn: psycopg.Connection[Any],
+) -> None:
+    first = {"names": ["Ivan Petrov"], "birth_date": "1984"}
+    case_id = open_case(client, agency.caseworker, "SUBJ-1", first)["id"]
+    second = {"names": ["Ivan Petrovich Sidorov"], "birth_date": "1984-03-02", "sex": "M"}
+
+    updated = _update(client, agency.caseworker2, case_id, second, "second interview")
+
+    assert updated.status_code == 200, updated.text
+    assert _full(updated.json()["subject"]["names"][0]) == "Ivan Petrovich Sidorov"
+    history = _history(client, agency.caseworker, case_id)
+    assert history.status_code == 200, history.text
+    versions = history.json()
+    assert [v["version"] for v in versions] == [2, 1]
+    assert versions[0]["reason"] == "second interview"
+    assert versions[0]["changed_by"] == str(agency.caseworker2_id)
+    assert _full(versions[1]["subject"]["names"][0]) == "Ivan Petrov"
+    assert versions[1]["reason"] is None and versions[1]["changed_by"] == str(agency.caseworker_id)
+    # the case is re-indexed on its new account
+    wait_for(
+        lambda: (
+            (
+                "Sidorov"
+                in str(
+                    (
+                        owner_conn.execute(
+                            "SELECT name_text FROM match_profiles WHERE subject_id = %s",
+                            (UUID(case_id),),
+                        ).fetchone()
+                        or [""]
+                    )[0]
+                )
+            )
+            or None
+        )
+    )
+    # audited with the version and the fields that changed, not their values
+    event = owner_conn.execute(
+        "SELECT details FROM audit_events WHERE action = 'case.subject_update' AND object_id = %s",
+        (case_id,),
+    ).fetchone()
+    assert event is not None
+    assert event[0] == {"version": 2, "changed": ["birth_date", "names", "sex"]}
+
+    unchanged = _update(client, agency.caseworker, case_id, second, "again")
+    assert unchanged.status_code == 409 and unchanged.json()["code"] == "subject_unchanged"
+    no_reason = _update(client, agency.caseworker, case_id, first, " ")
+    assert no_reason.status_code == 422
+    no_purpose = client.get(
+        f"/v1/cases/{case_id}/subject/history", headers=auth(agency.caseworker, None)
+    )
+    assert no_purpose.status_code == 422
+    assert _close(client, agency.caseworker, case_id, "withdrawn").status_code == 200
+    closed = _update(client, agency.caseworker, case_id, first, "too late")
+    assert closed.status_code == 409 and closed.json()["code"] == "case_closed"
+    assert len(_history(client, agency.caseworker, case_id).json()) == 2
+
+
+def test_another_agency_can_neither_update_nor_read_the_subjects_history(
+    client: TestClient, agency: AgencyUsers, other_agency: AgencyUsers
+) -> None:
+    case_id = open_case(client, agency.caseworker, "SUBJ-2", {"names": ["Amina Yusuf"]})["id"]
+    missing = "00000000-0000-4000-8000-000000000000"
+
+    foreign = _update(client, other_agency.caseworker, case_id, {"names": ["X Y"]}, "probe")
+    absent = _update(client, other_agency.caseworker, missing, {"names": ["X Y"]}, "probe")
+    read = _history(client, other_agency.caseworker, case_id)
+    read_absent = _history(client, other_agency.caseworker, missing)
+
+    assert foreign.status_code == absent.status_code == 404
+    assert foreign.json() == absent.json()
+    assert read.status_code == read_absent.status_code == 404
+    assert read.json() == read_absent.json()
+    assert _update(client, agency.partner, case_id, {"names": ["X Y"]}, "p").status_code == 403
+    versions = _history(client, agency.caseworker, case_id).json()
+    assert [_full(v["subject"]["names"][0]) for v in versions] == ["Amina Yusuf"]
+
+
+def test_the_database_keeps_every_version_whatever_the_application_does(
+    client: TestClient, agency: AgencyUsers, other_agency: AgencyUsers, servers: Servers
+) -> None:
+    case_id = open_case(client, agency.caseworker, "SUBJ-SQL", {"names": ["Anna Berg"]})["id"]
+    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    other = Principal(
+        user_id=other_agency.caseworker_id, agency_id=other_agency.id, role="caseworker"
+    )
+    with psycopg.connect(servers.app_url) as conn:
+        for statement in (
+            "UPDATE case_subject_versions SET subject = '{}' WHERE case_id = %s",
+            "DELETE FROM case_subject_versions WHERE case_id = %s",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                set_context(conn, me)
+                conn.execute(statement, (UUID(case_id),))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            set_context(conn, me)
+            conn.execute(
+                "INSERT INTO case_subject_versions (case_id, agency_id, version, subject) "
+                "VALUES (%s, %s, 9, '{}')",
+                (UUID(case_id), agency.id),
+            )
+        with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+            set_context(conn, me)  # a change of the subject without a reason
+            conn.execute(
+                "UPDATE cases SET subject = '{\"names\": []}' WHERE id = %s", (UUID(case_id),)
+            )
+        with conn.transaction():
+            set_context(conn, me)  # a change by SQL leaves its version all the same
+            conn.execute(
+                "UPDATE cases SET subject = '{\"names\": []}', subject_reason = 'sql' "
+                "WHERE id = %s",
+                (UUID(case_id),),
+            )
+            rows = conn.execute(
+                "SELECT version, reason FROM case_subject_versions WHERE case_id = %s "
+                "ORDER BY version",
+                (UUID(case_id),),
+            ).fetchall()
+        assert rows == [(1, None), (2, "sql")]
+        with conn.transaction():
+            set_context(conn, other)
+            seen = conn.execute(
+                "SELECT count(*) FROM case_subject_versions WHERE case_id = %s", (UUID(case_id),)
+            ).fetchone()
+        assert seen == (0,)

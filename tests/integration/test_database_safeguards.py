@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from service.migrate import APP_ROLE
+from service.ops.migrate import APP_ROLE
 
 AGENCY_TABLES_QUERY = """
     SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity

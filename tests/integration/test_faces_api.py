@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 
 from service.crypto import Sealed, evidence_key_ring
 from service.db import Principal, set_context
-from service.repositories import pipeline as pipeline_repo
+from service.indexing import repository as index_repo
 from service.settings import Settings
 from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency, open_case, share
 from tests.integration.test_pipeline import _match, _run_done
@@ -189,7 +189,7 @@ def _nearest(servers: Servers, agency_id: UUID, vector: list[float]) -> list[UUI
     """What the kNN route returns to this agency's worker, as evidence ids."""
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
         set_context(conn, Principal(user_id=UUID(int=0), agency_id=agency_id, role="worker"))
-        near = pipeline_repo.nearest_faces(conn, vector, exclude=None, k=10, ef_search=200)
+        near = index_repo.nearest_faces(conn, vector, exclude=None, k=10, ef_search=200)
         return [evidence_id for _, evidence_id, _ in near]
 
 
@@ -221,7 +221,7 @@ def test_a_face_found_under_another_name_is_a_candidate_but_never_strong(
     run_id = _match(client, agency.caseworker, second)
     run = wait_for(lambda: _run_done(client, agency.caseworker, run_id))
     assert run["state"] == "done", run
-    assert run["algorithm"] == "tessera-fs-1.2+face-1.0"
+    assert run["algorithm"] == "tessera-fs-1.4+face-1.0"
     [candidate] = [c for c in run["candidates"] if c["ref"] == "F-FIRST"]
     assert candidate["band"] != "strong"
     face = next(item for item in candidate["explanation"] if item["feature"] == "face")

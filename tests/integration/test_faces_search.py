@@ -13,10 +13,11 @@ import numpy.typing as npt
 import psycopg
 
 from service.db import Principal, set_context
-from service.migrate import APP_ROLE
-from service.pipeline import FACE_CONFIG, FACE_EF_SEARCH, FACE_NEIGHBOURS, face_candidates
-from service.repositories import pipeline as pipeline_repo
-from service.repositories.evidence import vector_literal
+from service.evidence.repository import vector_literal
+from service.indexing import repository as index_repo
+from service.indexing.algorithm import FACE_CONFIG
+from service.indexing.search import LIMITS, face_candidates
+from service.ops.migrate import APP_ROLE
 from tests.conftest import AgencyUsers, Servers
 
 DIM = 128
@@ -83,9 +84,9 @@ def test_the_face_route_finds_a_near_duplicate_behind_a_crowd_of_unreachable_fac
         # the querying case's own faces are the nearest of all, and must be left out
         own = _store(conn, agency, "own", _around(rng, query, 0.02, 0.05, 3))
         # another agency (no sharing agreement) holds more faces nearer than the
-        # duplicate than one search of FACE_EF_SEARCH visits: only a search that goes on
+        # duplicate than one search of LIMITS.face_ef_search visits: only a search that goes on
         # past the rows the agency cannot read finds anything
-        hidden_faces = _around(rng, query, 0.10, 0.30, 2 * FACE_EF_SEARCH)
+        hidden_faces = _around(rng, query, 0.10, 0.30, 2 * LIMITS.face_ef_search)
         hidden = {
             _store(conn, other_agency, f"hidden-{i}", hidden_faces[i : i + 10])
             for i in range(0, len(hidden_faces), 10)
@@ -104,7 +105,7 @@ def test_the_face_route_finds_a_near_duplicate_behind_a_crowd_of_unreachable_fac
             _store(conn, agency, f"background-{i}", background[i : i + 10])
             for i in range(0, len(background), 10)
         }
-        assert 1 + len(inside) < FACE_NEIGHBOURS  # all of them fit in one answer
+        assert 1 + len(inside) < LIMITS.face_neighbours  # all of them fit in one answer
 
         conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
         # A few thousand rows, most of them out of reach, are sorted exactly by a
@@ -120,11 +121,11 @@ def test_the_face_route_finds_a_near_duplicate_behind_a_crowd_of_unreachable_fac
 
         # the crowd really hides the duplicate from a search that stops after one pass
         conn.execute("SET LOCAL hnsw.iterative_scan = off")
-        conn.execute(f"SET LOCAL hnsw.ef_search = {FACE_EF_SEARCH}")
+        conn.execute(f"SET LOCAL hnsw.ef_search = {LIMITS.face_ef_search}")
         plain = conn.execute(
             "SELECT case_id FROM face_embeddings WHERE case_id <> %s "
             "ORDER BY embedding <-> %s::vector LIMIT %s",
-            (own, vector_literal(query.tolist()), FACE_NEIGHBOURS),
+            (own, vector_literal(query.tolist()), LIMITS.face_neighbours),
         ).fetchall()
         assert duplicate not in {row[0] for row in plain}
 
@@ -139,12 +140,12 @@ def test_a_first_pass_left_short_by_unreachable_faces_is_searched_again_to_k(
             _store(conn, agency, f"early-{i}", [f])
             for i, f in enumerate(_around(rng, query, 0.10, 0.15, 5))
         }
-        # more unreachable faces than one search of FACE_EF_SEARCH keeps, all nearer
+        # more unreachable faces than one search of LIMITS.face_ef_search keeps, all nearer
         # than the rest of the agency's own
-        crowd_faces = _around(rng, query, 0.20, 0.30, 2 * FACE_EF_SEARCH)
+        crowd_faces = _around(rng, query, 0.20, 0.30, 2 * LIMITS.face_ef_search)
         for i in range(0, len(crowd_faces), 10):
             _store(conn, other_agency, f"crowd-{i}", crowd_faces[i : i + 10])
-        late_faces = _around(rng, query, 0.35, 0.45, FACE_NEIGHBOURS - len(early))
+        late_faces = _around(rng, query, 0.35, 0.45, LIMITS.face_neighbours - len(early))
         late = {_store(conn, agency, f"late-{i}", [f]): f for i, f in enumerate(late_faces)}
         beyond = {
             _store(conn, agency, f"beyond-{i}", [f])
@@ -154,12 +155,16 @@ def test_a_first_pass_left_short_by_unreachable_faces_is_searched_again_to_k(
         conn.execute("SET LOCAL enable_seqscan = off")
         set_context(conn, Principal(user_id=UUID(int=0), agency_id=agency.id, role="worker"))
 
-        near = pipeline_repo.nearest_faces(
-            conn, query.tolist(), exclude=None, k=FACE_NEIGHBOURS, ef_search=FACE_EF_SEARCH
+        near = index_repo.nearest_faces(
+            conn,
+            query.tolist(),
+            exclude=None,
+            k=LIMITS.face_neighbours,
+            ef_search=LIMITS.face_ef_search,
         )
 
         # the k nearest reachable: the early ones and every late one, none from beyond
-        assert len(near) == FACE_NEIGHBOURS
+        assert len(near) == LIMITS.face_neighbours
         assert {case_id for case_id, _, _ in near} == early | set(late)
         assert not {case_id for case_id, _, _ in near} & beyond
         for case_id, _, distance in near:
@@ -168,9 +173,9 @@ def test_a_first_pass_left_short_by_unreachable_faces_is_searched_again_to_k(
 
         # one plain pass really leaves fewer than k: only the early ones
         conn.execute("SET LOCAL hnsw.iterative_scan = off")
-        conn.execute(f"SET LOCAL hnsw.ef_search = {FACE_EF_SEARCH}")
+        conn.execute(f"SET LOCAL hnsw.ef_search = {LIMITS.face_ef_search}")
         plain = conn.execute(
             "SELECT case_id FROM face_embeddings ORDER BY embedding <-> %s::vector LIMIT %s",
-            (vector_literal(query.tolist()), FACE_NEIGHBOURS),
+            (vector_literal(query.tolist()), LIMITS.face_neighbours),
         ).fetchall()
         assert {row[0] for row in plain} == early

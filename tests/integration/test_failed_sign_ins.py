@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from fastapi.testclient import TestClient
 
-from service.deps import FAILED_SIGN_IN_LIMIT
+from service.settings import Settings
 from tests.conftest import AgencyUsers, auth
 from tests.desk.helpers import csrf_of
 
@@ -29,8 +29,12 @@ def _events(owner_conn: psycopg.Connection[Any], source: str) -> list[tuple[Any,
 
 
 def test_a_thousand_bad_tokens_are_throttled_and_logged_once_or_twice(
-    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+    client: TestClient,
+    agency: AgencyUsers,
+    owner_conn: psycopg.Connection[Any],
+    settings: Settings,
 ) -> None:
+    limit = settings.failed_sign_in_limit
     source = f"198.51.100.{secrets.randbelow(250) + 1}"
     attacker = _from(client, source)
     bad = [f"tsr_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}" for _ in range(1000)]
@@ -39,9 +43,9 @@ def test_a_thousand_bad_tokens_are_throttled_and_logged_once_or_twice(
     elapsed = time.perf_counter() - started
     print(f"1000 bad tokens in {elapsed:.2f} s ({1000 / elapsed:.0f}/s)")
     statuses = [a.status_code for a in answers]
-    assert statuses[:FAILED_SIGN_IN_LIMIT] == [401] * FAILED_SIGN_IN_LIMIT
-    assert statuses[FAILED_SIGN_IN_LIMIT:] == [429] * (1000 - FAILED_SIGN_IN_LIMIT)
-    for answer in answers[FAILED_SIGN_IN_LIMIT:]:
+    assert statuses[:limit] == [401] * limit
+    assert statuses[limit:] == [429] * (1000 - limit)
+    for answer in answers[limit:]:
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert answer.json()["code"] == "too_many_failed_sign_ins"
         assert 1 <= int(answer.headers["Retry-After"]) <= 60
@@ -56,9 +60,9 @@ def test_a_thousand_bad_tokens_are_throttled_and_logged_once_or_twice(
 
     events = _events(owner_conn, source)
     assert [action for action, _ in events] == ["auth.failure", "auth.throttled"]
-    assert events[1][1]["failures"] == FAILED_SIGN_IN_LIMIT
+    assert events[1][1]["failures"] == limit
     logged = str(events)
-    for token in bad[:FAILED_SIGN_IN_LIMIT]:
+    for token in bad[:limit]:
         _, _, secret = token.removeprefix("tsr_").partition("_")
         assert secret not in logged
     assert events[0][1]["key_id"] == bad[0][4:20]
@@ -66,12 +70,14 @@ def test_a_thousand_bad_tokens_are_throttled_and_logged_once_or_twice(
         "SELECT failures, refused FROM auth_failures WHERE scope = 'source' AND subject = %s",
         (source,),
     ).fetchone()
-    assert counted == (FAILED_SIGN_IN_LIMIT, 1000 - FAILED_SIGN_IN_LIMIT + 1)
+    assert counted == (limit, 1000 - limit + 1)
 
 
-def test_a_token_id_is_throttled_from_every_source(client: TestClient, agency: AgencyUsers) -> None:
+def test_a_token_id_is_throttled_from_every_source(
+    client: TestClient, agency: AgencyUsers, settings: Settings
+) -> None:
     key_id = agency.auditor.removeprefix("tsr_")[:16]
-    for n in range(FAILED_SIGN_IN_LIMIT):
+    for n in range(settings.failed_sign_in_limit):
         wrong = f"tsr_{key_id}_{secrets.token_urlsafe(32)}"
         answer = _from(client, f"203.0.113.{n + 1}").get("/v1/audit/events", headers=auth(wrong))
         assert answer.status_code == 401
@@ -95,12 +101,16 @@ def test_the_application_role_cannot_touch_the_counts(servers: Any) -> None:
 
 
 def test_the_desk_sign_in_is_throttled_the_same_way(
-    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+    client: TestClient,
+    agency: AgencyUsers,
+    owner_conn: psycopg.Connection[Any],
+    settings: Settings,
 ) -> None:
+    limit = settings.failed_sign_in_limit
     source = f"198.51.100.{secrets.randbelow(250) + 1}x"
     desk = _from(client, source)
     statuses = []
-    for _ in range(FAILED_SIGN_IN_LIMIT + 5):
+    for _ in range(limit + 5):
         form = desk.get("/desk/sign-in")
         answer = desk.post(
             "/desk/sign-in",
@@ -108,7 +118,7 @@ def test_the_desk_sign_in_is_throttled_the_same_way(
             follow_redirects=False,
         )
         statuses.append(answer.status_code)
-    assert statuses == [401] * FAILED_SIGN_IN_LIMIT + [429] * 5
+    assert statuses == [401] * limit + [429] * 5
     assert int(answer.headers["Retry-After"]) >= 1
     assert "Too many failed sign-ins" in answer.text
     assert [a for a, _ in _events(owner_conn, source)] == ["auth.failure", "auth.throttled"]

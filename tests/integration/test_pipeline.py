@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.db import Principal, set_context
-from service.relay import Relay
-from service.repositories import pipeline as repo
+from service.settings import Settings
+from service.worker import repository as repo
+from service.worker.relay import Relay
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.integration.workers import WorkerProcess, wait_for
 
@@ -124,7 +125,7 @@ def test_a_hanzi_case_finds_the_pinyin_record_and_two_confirmations_identify_it(
     seen = client.get(f"/v1/cases/{case_id}/candidates", headers=auth(agency.caseworker2))
     view = next(c for c in seen.json()["items"] if c["id"] == top["id"])
     assert view["review"] == {"you_decided": False, "status": None, "decisions": None}
-    assert _case_state(client, agency.caseworker, case_id) == "under_review"
+    assert _case_state(client, agency.caseworker2, case_id) == "candidates_ready"
 
     second = _decide(client, agency.caseworker2, top["id"], "confirm", "independent check agrees")
     assert second.status_code == 201, second.text
@@ -159,7 +160,7 @@ def test_the_case_creator_cannot_give_the_second_confirmation(
     second = _decide(client, agency.caseworker, candidate, "confirm", "agree too")
     assert second.status_code == 409
     assert second.json()["code"] == "two_person_rule"
-    assert _case_state(client, agency.caseworker, case_id) == "under_review"
+    assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
 
 
 def test_a_reject_disputes_the_candidate_and_blocks_identification(
@@ -170,7 +171,7 @@ def test_a_reject_disputes_the_candidate_and_blocks_identification(
     rejected = _decide(client, agency.caseworker2, candidate, "reject", "birth place contradicts")
     assert rejected.status_code == 201
     assert rejected.json()["candidate_status"] == "disputed"
-    assert _case_state(client, agency.caseworker, case_id) == "under_review"
+    assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
 
 
 def test_one_reviewer_cannot_confirm_twice(
@@ -219,8 +220,16 @@ def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
         _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
+        # the creator's own transaction (the reviewer is the context's user, see below)
+        set_context(
+            conn, Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+        )
         with pytest.raises(psycopg.errors.CheckViolation, match="creator"):
             _confirm_in_sql(conn, candidate, agency.caseworker_id, "y")
+    with psycopg.connect(servers.app_url) as conn:
+        set_context(conn, me)
+        with pytest.raises(psycopg.errors.CheckViolation, match="in the name of the user"):
+            _confirm_in_sql(conn, candidate, agency.caseworker_id, "forged")
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
         _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
@@ -380,7 +389,7 @@ def test_suspended_matching_waits_and_resumes_without_loss(
 
 
 def test_a_job_that_keeps_failing_lands_in_dead_letters(
-    worker: WorkerProcess, servers: Servers, agency: AgencyUsers
+    worker: WorkerProcess, servers: Servers, agency: AgencyUsers, settings: Settings
 ) -> None:
     me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
@@ -394,5 +403,61 @@ def test_a_job_that_keeps_failing_lands_in_dead_letters(
             ).fetchone()
 
     attempts, error = wait_for(dead, timeout=90)
-    assert attempts == 5
+    assert attempts == settings.max_attempts
     assert "UUID" in error
+
+
+def test_match_counts_the_name_parts_it_cannot_read_and_still_finds_the_exact_copy(
+    client: TestClient,
+    worker: WorkerProcess,
+    agency: AgencyUsers,
+    admin_token: str,
+    servers: Servers,
+) -> None:
+    # Cherokee syllabary: no reading, compared only as written, and said so
+    unread = {"names": ["ᏣᎳᎩ Smith"], "birth_date": "1971-03-02"}
+    plain = {"names": ["Ahmed Smith"], "birth_date": "1971-03-02"}
+    ids = [
+        _identity(client, agency.caseworker, unread, "REG-UNREAD"),
+        _identity(client, agency.caseworker, plain, "REG-PLAIN"),
+    ]
+    wait_for(lambda: _indexed(servers.owner_url, ids))
+    partner = create_agency(client, admin_token, country="USA")
+    share(client, admin_token, agency, partner)
+    headers = auth(partner.partner, purpose="readmission request 43")
+
+    answer = client.post("/v1/match", json={"person": unread, "limit": 5}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["unread_parts"] == 1
+    by_ref = {c["ref"]: c for c in body["candidates"]}
+    assert body["candidates"][0]["ref"] == "REG-UNREAD"
+    assert by_ref["REG-UNREAD"]["unread_parts"] == 1
+    assert by_ref["REG-PLAIN"]["unread_parts"] == 0
+    # the stored unread text itself is never disclosed, only counted
+    assert by_ref["REG-PLAIN"]["explanation"][0].get("candidate") is None
+
+    latin = client.post("/v1/match", json={"person": plain, "limit": 5}, headers=headers)
+    assert latin.json()["unread_parts"] == 0
+
+
+def test_a_names_only_cross_script_query_finds_the_latin_record(
+    client: TestClient,
+    worker: WorkerProcess,
+    agency: AgencyUsers,
+    admin_token: str,
+    servers: Servers,
+) -> None:
+    # what a partner often has: one name, in its own script
+    ids = [_identity(client, agency.caseworker, {"names": ["Cathryn"]}, "REG-CATHRYN")]
+    wait_for(lambda: _indexed(servers.owner_url, ids))
+    partner = create_agency(client, admin_token, country="ISR")
+    share(client, admin_token, agency, partner)
+    answer = client.post(
+        "/v1/match",
+        json={"person": {"names": ["קתרין"]}, "limit": 5},
+        headers=auth(partner.partner, purpose="readmission request 44"),
+    )
+    assert answer.status_code == 200, answer.text
+    found = [c for c in answer.json()["candidates"] if c["ref"] == "REG-CATHRYN"]
+    assert found and found[0]["explanation"][0]["level"] == "transliteration"

@@ -13,9 +13,9 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service.embedded import EmbeddedBroker
-from service.relay import Relay
-from service.worker import create_celery
+from service.ops.embedded import EmbeddedBroker
+from service.worker.celery_app import create_celery
+from service.worker.relay import Relay
 from tests.conftest import AgencyUsers, Servers, auth, free_port
 from tests.integration.test_pipeline import WANG, _case, _case_state, _match, _run_done
 from tests.integration.workers import WorkerProcess, wait_for

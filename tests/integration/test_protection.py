@@ -195,6 +195,7 @@ def test_protected_rows_are_invisible_in_sql_to_the_excluded_country(
             set_context(
                 conn, Principal(user_id=who.caseworker_id, agency_id=who.id, role="partner")
             )
+            conn.execute("SELECT set_config('tessera.purpose', 'readmission request', true)")
             profiles = conn.execute(
                 "SELECT count(*) FROM match_profiles WHERE subject_id = %s", (subject,)
             ).fetchone()
@@ -269,6 +270,7 @@ def test_a_face_query_of_the_country_of_origin_does_not_find_their_face(
             set_context(
                 conn, Principal(user_id=who.caseworker_id, agency_id=who.id, role="partner")
             )
+            conn.execute("SELECT set_config('tessera.purpose', 'readmission request', true)")
             row = conn.execute(
                 "SELECT count(*) FROM face_embeddings WHERE case_id = %s", (UUID(case_id),)
             ).fetchone()

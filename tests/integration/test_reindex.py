@@ -8,9 +8,10 @@ from uuid import UUID
 import psycopg
 from fastapi.testclient import TestClient
 
-from service import pipeline
 from service.db import Principal, set_context
-from service.reindex import reindex_stale
+from service.indexing import service as indexing
+from service.indexing.algorithm import PROFILE_VERSION
+from service.indexing.service import reindex_stale
 from tests.conftest import AgencyUsers, Servers, auth
 
 
@@ -50,7 +51,7 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
             (UUID(identity), "identity", {"names": ["Leila Haddad"]}),
             (case, "case", {"names": ["ليلى حداد"]}),
         ):
-            pipeline.index_subject(
+            indexing.index_subject(
                 conn,
                 subject_id=subject,
                 subject_kind=kind,
@@ -61,7 +62,7 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
     # the identity's current profile wants nothing; one made by an older version does
     before = _queued(servers.owner_url, identity)
     with psycopg.connect(servers.owner_url) as conn:
-        reindex_stale(conn)
+        reindex_stale(conn, batch_size=500)
     assert _queued(servers.owner_url, identity) == before
     with psycopg.connect(servers.owner_url) as conn:
         conn.execute(
@@ -70,7 +71,7 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
             ([UUID(identity), case],),
         )
     with psycopg.connect(servers.owner_url) as conn:
-        queued, rebuilt = reindex_stale(conn)
+        queued, rebuilt = reindex_stale(conn, batch_size=500)
     assert queued >= 1 and rebuilt >= 1
     assert _queued(servers.owner_url, identity) == before + 1
     with psycopg.connect(servers.owner_url) as conn:
@@ -78,5 +79,5 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
             "SELECT algorithm, keys FROM match_profiles WHERE subject_id = %s", (case,)
         ).fetchone()
     assert row is not None
-    assert row[0] == pipeline.PROFILE_VERSION
+    assert row[0] == PROFILE_VERSION
     assert any(key.startswith("tr:") for key in row[1])

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service.cli import bootstrap_admin
-from service.embedded import EmbeddedBroker
+from service.ops.cli import bootstrap_admin
+from service.ops.embedded import EmbeddedBroker
 from tests.conftest import free_port
 from tests.integration.test_pipeline import WANG
 from tests.integration.workers import wait_for
@@ -65,7 +65,7 @@ def test_tessera_run_replaces_a_killed_worker_and_the_queued_runs_finish(
     }
     output = (tmp_path / "run.log").open("wb")
     run = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "run", "--port", str(port)],
+        [sys.executable, "-m", "service.ops.cli", "run", "--port", str(port)],
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,

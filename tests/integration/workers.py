@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +25,8 @@ class WorkerProcess:
         broker_url: str,
         log: Path,
         redeliver_after_s: float = 3.0,
+        extra_args: Sequence[str] = (),
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         self.env = {
             **os.environ,
@@ -33,14 +35,16 @@ class WorkerProcess:
             "TESSERA_BROKER_URL": broker_url,
             "TESSERA_REDELIVER_AFTER_S": str(redeliver_after_s),
             "TESSERA_RETRY_BACKOFF_S": "0.2",
+            **(extra_env or {}),
         }
+        self.extra_args = tuple(extra_args)
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"],
+            [sys.executable, "-m", "service.ops.cli", "worker", *self.extra_args],
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,

@@ -177,7 +177,7 @@ def _compare_readings(q: _Reading, c: _Reading) -> _Match:
     coverage = len(fair) / shorter if shorter else 0.0
     extra = (nq + nc - 2 * len(fair)) / max(nq + nc, 1)
     similarity = max(0.0, min(1.0, mean_sim * (0.75 + 0.25 * coverage) - 0.08 * extra))
-    bits = sum(c.parts[m[2]].bits for m in fair)
+    bits = sum(min(q.parts[m[1]].bits, c.parts[m[2]].bits) for m in fair)
     exact_forms = all(m[0] >= 1.0 - 1e-9 for m in matched)
     native = any(q.parts[m[1]].native or c.parts[m[2]].native for m in matched)
     rendered = any(
@@ -278,7 +278,7 @@ def reference_compare(query: NameSet, candidate: NameSet) -> tuple[Comparison, f
         key = min(shared)
         qr = next(r for r in query.readings if r.exact_key == key)
         cr = next(r for r in candidate.readings if r.exact_key == key)
-        bits = sum(p.bits for p in cr.parts)
+        bits = min(sum(p.bits for p in cr.parts), sum(p.bits for p in qr.parts))
         return (
             Comparison("name", "exact", qr.original, cr.original, "All parts agree", 1.0),
             round(bits, 3),

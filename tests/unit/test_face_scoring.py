@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from matching import build_profile, score_pair
-from service.pipeline import ALGORITHM, FACE_CONFIG, MATCHER
+from service.indexing.algorithm import ALGORITHM, FACE_CONFIG, register
+
+MATCHER = register().algorithm
 
 FACE = np.linspace(-0.2, 0.2, 128)
 SAME_FACE = FACE + 0.001
@@ -15,7 +17,7 @@ SUPPORT = {"sex": "F", "nationality": ["SYR"], "languages": ["ara"]}
 
 
 def test_the_run_label_names_the_face_configuration() -> None:
-    assert ALGORITHM == "tessera-fs-1.2+face-1.0"
+    assert ALGORITHM == "tessera-fs-1.4+face-1.0"
     assert MATCHER.features[-1].name == "face"
 
 

@@ -226,7 +226,9 @@ IDENTITIES: list[tuple[str, Person, list[Any], str]] = [
             "documents": [{"type": "passport", "number": "B1234567", "issuer": "VNM"}],
         },
         ["Nguyen Van An"],
-        "strong",
+        # from 1.3 "Van" is a part of a Vietnamese name, not a particle dropped from one
+        # side only: without diacritics it agrees exactly, as José García and Jose Garcia do
+        "exact",
     ),
     (
         "name order swapped",
@@ -556,7 +558,10 @@ HAND: list[Row] = [
         "00 month and day treated as year only",
         {"names": ["Fatima Zahra"], "birth_date": "1990-05-17"},
         {"names": ["Fatima Zahra"], "birth_date": "1990-00-00"},
-        ("birth_date=year", "band>=possible"),
+        # from 1.3 not possible at the default gallery: Fatima and Zahra are among the
+        # commonest names of their tradition (about 1 in 1,250 bear both), and a year
+        # alone is shared by about one person in forty
+        ("birth_date=year", "band<=possible"),
     ),
     Row(
         "both sides on the 1 January placeholder: still only the year",

@@ -83,4 +83,4 @@ def test_comparison_level_is_symmetric(a: str, b: str) -> None:
 def test_keys_are_deterministic_and_prefixed(a: str) -> None:
     keys = name_keys(build_name_set([a]))
     assert keys == name_keys(build_name_set([a]))
-    assert all(k[:3] in ("tr:", "sk:", "ph:", "nt:") for k in keys)
+    assert all(k[:3] in ("tr:", "sk:", "ph:", "sc:", "nt:") for k in keys)

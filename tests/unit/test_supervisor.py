@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from service.supervisor import Process, Server, Supervisor
+from service.ops.supervisor import Process, Server, Supervisor
 
 
 def _wait(check: Callable[[], bool], timeout: float = 20.0) -> None:
