@@ -27,6 +27,11 @@ class Settings(BaseSettings):
         description="URL of the service role; derived from database_url when unset.",
     )
     app_db_password: str | None = None
+    worker_database_url: str | None = Field(
+        default=None,
+        description="URL of the workers' role; derived from database_url when unset.",
+    )
+    worker_db_password: str | None = None
     broker_url: str | None = None
     #: The embedded PostgreSQL's shared_buffers ("2GB"); unset: a quarter of memory.
     pg_shared_buffers: str | None = None

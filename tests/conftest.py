@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.ops.cli import bootstrap_admin
 from service.ops.embedded import EmbeddedBroker, ensure_database, start_postgres
-from service.ops.migrate import app_url, migrate
+from service.ops.migrate import app_url, migrate, worker_url
 from service.settings import Settings
 from tests.integration.workers import WorkerProcess
 
@@ -53,6 +53,8 @@ class Servers:
     app_url: str
     broker_url: str
     home: Path
+    #: The workers' role (machine contexts); tests that act as a worker use it.
+    worker_url: str = ""
 
 
 def free_port() -> int:
@@ -78,7 +80,13 @@ def servers() -> Iterator[Servers]:
         # behind keeps reconnecting to its old port and would take this session's jobs
         broker = EmbeddedBroker(home, port=free_port())
         broker_url = broker.url
-    yield Servers(owner_url=owner, app_url=app_url(owner), broker_url=broker_url, home=home)
+    yield Servers(
+        owner_url=owner,
+        app_url=app_url(owner),
+        broker_url=broker_url,
+        home=home,
+        worker_url=worker_url(owner),
+    )
     if broker is not None:
         broker.stop()
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from service.audit import service as audit
 from service.auth import repository as repo
-from service.db import Conn, Principal
+from service.db import Conn, Principal, Proof
 from service.errors import TooManyFailedSignIns, Unauthorized
-from service.security import secret_matches, split_token
+from service.security import hash_secret, secret_matches, split_token
 
 
 def _authenticate(conn: Conn, authorization: str | None) -> Principal:
@@ -23,7 +23,12 @@ def _authenticate(conn: Conn, authorization: str | None) -> Principal:
     owner = repo.token_owner(conn, key_id)
     if owner is None or not secret_matches(secret, owner.secret_hash):
         raise Unauthorized("That token is not valid.", code="invalid_token")
-    return Principal(user_id=owner.user_id, agency_id=owner.agency_id, role=owner.role)
+    return Principal(
+        user_id=owner.user_id,
+        agency_id=owner.agency_id,
+        role=owner.role,
+        proof=Proof("token", hash_secret(secret), key_id),
+    )
 
 
 def authenticate(

@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 
 from service.audit import service as audit
 from service.auth.service import authenticate
-from service.db import Conn, Principal, set_context
+from service.db import Conn, Principal, Proof, set_context
 from service.deps import Context
 from service.desk import repository
 from service.errors import Forbidden
@@ -137,7 +137,12 @@ def signed_in(request: Request, *roles: str, csrf: str | None = None) -> Iterato
     with pool_of(request).connection() as conn, conn.transaction():
         row = repository.find_session(conn, id_hash)
         if row is not None:
-            principal = Principal(user_id=row.user_id, agency_id=row.agency_id, role=row.role)
+            principal = Principal(
+                user_id=row.user_id,
+                agency_id=row.agency_id,
+                role=row.role,
+                proof=Proof("session", id_hash),
+            )
             set_context(conn, principal)
             request.state.principal = principal
             if row.idle_s > settings.desk_idle_timeout_s or row.age_s > settings.desk_max_session_s:

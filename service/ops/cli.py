@@ -95,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "api":
         return _api(settings, args)
     runtime = resolve(settings, with_broker=False)
-    migrate(runtime.owner_url, app_password=settings.app_db_password)
+    migrate(
+        runtime.owner_url,
+        app_password=settings.app_db_password,
+        worker_password=settings.worker_db_password,
+    )
     if args.command == "migrate":
         print("migrations applied")
         return 0
@@ -137,7 +141,7 @@ def bootstrap_admin(owner_url: str, name: str) -> str:
         )
         audit.append(
             conn,
-            None,
+            system,
             "admin.bootstrap",
             object_type="user",
             object_id=user_id,
@@ -244,7 +248,7 @@ def _retention_sweep(runtime: Runtime, as_of: datetime | None) -> int:
 
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
-    result = sweep(runtime.app_url, now=as_of)
+    result = sweep(runtime.worker_url, now=as_of)
     if not result.ran:
         print("another retention sweep is running; nothing done", file=sys.stderr)
         return 1
@@ -288,7 +292,11 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     runtime = resolve(settings, with_broker=True)
     supervisor: Supervisor | None = None
     try:
-        migrate(runtime.owner_url, app_password=settings.app_db_password)
+        migrate(
+            runtime.owner_url,
+            app_password=settings.app_db_password,
+            worker_password=settings.worker_db_password,
+        )
         queued, rebuilt = _reindex(runtime.owner_url, settings.index_batch)
         if queued or rebuilt:
             print(f"profiles of an older algorithm: {queued} queued, {rebuilt} rebuilt")

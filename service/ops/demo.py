@@ -31,7 +31,8 @@ def load_demo(owner_url: str) -> dict[str, str]:
     """Load the demo data (again, harmlessly) and return a fresh token per role."""
     tokens: dict[str, str] = {}
     with psycopg.connect(owner_url) as conn, conn.transaction():
-        set_context(conn, Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="admin"))
+        operator = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="admin")
+        set_context(conn, operator)
         office = _agency(conn, DEMO_AGENCY, "DEU")
         partner = _agency(conn, DEMO_PARTNER, "CHN")
         users = [
@@ -54,7 +55,7 @@ def load_demo(owner_url: str) -> dict[str, str]:
             )
             audit.append(
                 conn,
-                None,
+                operator,
                 "demo.user.create",
                 object_type="user",
                 object_id=user_id,
@@ -340,7 +341,8 @@ def _gallery_and_case(
     conn: psycopg.Connection[tuple[Any, ...]], office: UUID, caseworker: UUID
 ) -> None:
     """Load the gallery and the demo case once; queue the gallery's indexing."""
-    set_context(conn, Principal(user_id=caseworker, agency_id=office, role="caseworker"))
+    principal = Principal(user_id=caseworker, agency_id=office, role="caseworker")
+    set_context(conn, principal)
     # Through the API's own models, so the demo stores exactly what an import would.
     records = [IdentityCreate.model_validate(p) for p in GALLERY]
     rows = [(r.external_id or "", r.person()) for r in records]
@@ -355,4 +357,4 @@ def _gallery_and_case(
         created_by=caseworker,
     )
     if created is not None:
-        audit.append(conn, None, "demo.case.create", object_type="case", object_id=created.id)
+        audit.append(conn, principal, "demo.case.create", object_type="case", object_id=created.id)

@@ -16,6 +16,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 APP_ROLE = "tessera_app"
+#: The workers' role: tessera_app's grants, and it may also act as a machine (system,
+#: worker, retention; migration 0019). The API never connects as it.
+WORKER_ROLE = "tessera_worker"
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 7_341_001
@@ -50,13 +53,21 @@ def discover(folder: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def migrate(owner_url: str, *, app_password: str | None = None) -> list[str]:
+def migrate(
+    owner_url: str, *, app_password: str | None = None, worker_password: str | None = None
+) -> list[str]:
     """Bring the database at ``owner_url`` up to date; return the names applied now."""
     applied_now: list[str] = []
     with psycopg.connect(owner_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
-            _ensure_app_role(conn, app_password)
+            _ensure_role(conn, APP_ROLE, app_password)
+            _ensure_role(conn, WORKER_ROLE, worker_password)
+            conn.execute(
+                sql.SQL("GRANT {} TO {}").format(
+                    sql.Identifier(APP_ROLE), sql.Identifier(WORKER_ROLE)
+                )
+            )
             conn.execute(
                 """CREATE TABLE IF NOT EXISTS schema_migrations (
                        version    integer PRIMARY KEY,
@@ -90,17 +101,29 @@ def migrate(owner_url: str, *, app_password: str | None = None) -> list[str]:
 
 def app_url(owner_url: str, password: str | None = None) -> str:
     """The URL of the service role on the same server and database as ``owner_url``."""
-    params = conninfo_to_dict(owner_url)
-    params["user"] = APP_ROLE
+    return role_url(owner_url, APP_ROLE, password)
+
+
+def worker_url(owner_url: str, password: str | None = None) -> str:
+    """The URL of the workers' role on the same server and database as ``owner_url``."""
+    return role_url(owner_url, WORKER_ROLE, password)
+
+
+def role_url(url: str, role: str, password: str | None = None) -> str:
+    """``url`` with its user replaced by ``role`` (and its password by ``password``)."""
+    params = conninfo_to_dict(url)
+    params["user"] = role
     params.pop("password", None)
     if password:
         params["password"] = password
     return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
-def _ensure_app_role(conn: psycopg.Connection[tuple[object, ...]], password: str | None) -> None:
-    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone()
-    role = sql.Identifier(APP_ROLE)
+def _ensure_role(
+    conn: psycopg.Connection[tuple[object, ...]], name: str, password: str | None
+) -> None:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+    role = sql.Identifier(name)
     if exists is None:
         conn.execute(
             sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS").format(

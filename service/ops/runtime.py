@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.ops.embedded import EmbeddedBroker, start_postgres
-from service.ops.migrate import app_url
+from service.ops.migrate import app_url, worker_url
 from service.settings import Settings
 
 
@@ -14,6 +14,7 @@ from service.settings import Settings
 class Runtime:
     owner_url: str
     app_url: str
+    worker_url: str
     broker_url: str | None
     broker: EmbeddedBroker | None = None
 
@@ -23,13 +24,18 @@ class Runtime:
             update={
                 "database_url": self.owner_url,
                 "app_database_url": self.app_url,
+                "worker_database_url": self.worker_url,
                 "broker_url": self.broker_url,
             }
         )
 
     def env(self) -> dict[str, str]:
         """Environment variables that point a child process at the same servers."""
-        env = {"TESSERA_DATABASE_URL": self.owner_url, "TESSERA_APP_DATABASE_URL": self.app_url}
+        env = {
+            "TESSERA_DATABASE_URL": self.owner_url,
+            "TESSERA_APP_DATABASE_URL": self.app_url,
+            "TESSERA_WORKER_DATABASE_URL": self.worker_url,
+        }
         if self.broker_url:
             env["TESSERA_BROKER_URL"] = self.broker_url
         return env
@@ -44,12 +50,19 @@ def resolve(settings: Settings, *, with_broker: bool) -> Runtime:
     home = Path(settings.home)
     owner = settings.database_url or start_postgres(home, shared_buffers=settings.pg_shared_buffers)
     application = settings.app_database_url or app_url(owner, settings.app_db_password)
+    workers = settings.worker_database_url or worker_url(owner, settings.worker_db_password)
     broker: EmbeddedBroker | None = None
     broker_url = settings.broker_url
     if with_broker and broker_url is None:
         broker = EmbeddedBroker(home)
         broker_url = broker.url
-    return Runtime(owner_url=owner, app_url=application, broker_url=broker_url, broker=broker)
+    return Runtime(
+        owner_url=owner,
+        app_url=application,
+        worker_url=workers,
+        broker_url=broker_url,
+        broker=broker,
+    )
 
 
 def audit_key_path(settings: Settings) -> Path:

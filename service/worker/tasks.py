@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from service.db import Conn, open_pool
 from service.indexing import algorithm
-from service.ops.migrate import app_url
+from service.ops.migrate import worker_url
 from service.ops.runtime import audit_checkpoint_path, audit_key_path
 from service.retention.service import sweep
 from service.settings import get_settings
@@ -31,8 +31,8 @@ _heartbeat: Heartbeat | None = None
 
 def _url() -> str:
     settings = get_settings()
-    return settings.app_database_url or app_url(
-        settings.database_url or "", settings.app_db_password
+    return settings.worker_database_url or worker_url(
+        settings.database_url or settings.app_database_url or "", settings.worker_db_password
     )
 
 

@@ -9,8 +9,9 @@ from uuid import UUID
 import psycopg
 
 from service.audit import service as audit
-from service.db import Principal, set_context
+from service.db import set_context
 from service.ops.migrate import app_url
+from tests.principals import new_principal
 
 #: Every table that holds a case or something derived from it, and how to find its rows.
 CASE_TABLES = {
@@ -73,7 +74,7 @@ def assert_no_personal_data(events: list[dict[str, Any]], *secrets: str) -> None
 
 
 def chain_is_valid(owner_url: str) -> bool:
-    oversight = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="oversight")
+    oversight = new_principal(owner_url, "oversight")
     with psycopg.connect(app_url(owner_url)) as conn, conn.transaction():
         set_context(conn, oversight)
         return audit.verify_chain(audit.iter_events(conn)).valid

@@ -15,10 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.db import Principal, set_context
+from service.db import set_context
 from service.settings import Settings
 from tests.conftest import AgencyUsers, Servers, auth, create_agency
 from tests.integration.workers import WorkerProcess, wait_for
+from tests.principals import principal_of
 
 WANG = {
     "names": [{"full": "Wang Xiaoming", "given": "Xiaoming", "family": "Wang"}],
@@ -141,7 +142,7 @@ def test_the_service_role_cannot_enable_a_disabled_user_again(
     assert client.post(
         f"/v1/users/{agency.caseworker2_id}/disable", headers=auth(admin_token)
     ).is_success
-    admin = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="admin")
+    admin = principal_of(servers.app_url, admin_token)
     with (
         psycopg.connect(servers.app_url) as conn,
         pytest.raises(psycopg.errors.CheckViolation),
@@ -352,7 +353,7 @@ def test_a_decision_in_another_users_name_is_refused_by_the_database(
         return body if body["state"] == "done" else None
 
     candidate = wait_for(done)["candidates"][0]["id"]
-    as_second = Principal(user_id=agency.caseworker2_id, agency_id=agency.id, role="caseworker")
+    as_second = principal_of(servers.app_url, agency.caseworker2)
     with psycopg.connect(servers.app_url) as conn:
         with (
             pytest.raises(psycopg.errors.CheckViolation, match="in the name of the user"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -7,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -16,28 +17,39 @@ from fastapi.testclient import TestClient
 from service.audit import service as audit
 from service.db import Principal, open_pool, set_context, transaction
 from service.ops.cli import bootstrap_admin
-from service.ops.migrate import app_url
+from service.ops.migrate import app_url, worker_url
 from service.ops.runtime import audit_checkpoint_path, audit_key_path
 from service.worker.checkpointer import Checkpointer
 from tests.conftest import AgencyUsers, auth
+from tests.principals import new_principal
 
-AUDITOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="oversight")
-WRITER = Principal(user_id=uuid4(), agency_id=uuid4(), role="caseworker")
+
+@functools.cache
+def _writer(owner_url: str) -> Principal:
+    """A caseworker of the database at ``owner_url`` (made once; it writes no event)."""
+    return new_principal(owner_url, "caseworker")
+
+
+@functools.cache
+def _auditor(owner_url: str) -> Principal:
+    """An oversight user of the database at ``owner_url`` (made once)."""
+    return new_principal(owner_url, "oversight")
 
 
 def _append_events(owner_url: str, count: int) -> None:
+    writer = _writer(owner_url)
     with psycopg.connect(app_url(owner_url)) as conn:
         for number in range(count):
             with conn.transaction():
-                set_context(conn, WRITER)
+                set_context(conn, writer)
                 audit.append(
-                    conn, WRITER, "test.event", object_id=str(number), details={"n": number}
+                    conn, writer, "test.event", object_id=str(number), details={"n": number}
                 )
 
 
 def _verify(owner_url: str) -> audit.Verification:
     with psycopg.connect(app_url(owner_url)) as conn, conn.transaction():
-        set_context(conn, AUDITOR)
+        set_context(conn, _auditor(owner_url))
         result = audit.verify_chain(audit.iter_events(conn))
         # the database's own check (what /v1/audit/verify runs) gives the same verdict
         assert audit.verify_in_database(conn) == result
@@ -150,11 +162,11 @@ def test_fifty_concurrent_writers_leave_one_valid_chain(fresh_database: str) -> 
     pool = open_pool(app_url(fresh_database), min_size=10, max_size=50)
     errors: list[BaseException] = []
     start = threading.Barrier(50)
+    principal = _writer(fresh_database)
 
     def writer(number: int) -> None:
         try:
             start.wait()
-            principal = Principal(user_id=uuid4(), agency_id=uuid4(), role="caseworker")
             for item in range(4):
                 with transaction(pool, principal) as conn:
                     audit.append(conn, principal, "test.concurrent", object_id=f"{number}-{item}")
@@ -191,7 +203,7 @@ def test_the_service_role_cannot_change_or_remove_audit_events(fresh_database: s
 def test_the_service_role_cannot_insert_an_audit_row_of_its_choosing(fresh_database: str) -> None:
     _append_events(fresh_database, 2)
     with psycopg.connect(app_url(fresh_database)) as conn:
-        set_context(conn, WRITER)
+        set_context(conn, _writer(fresh_database))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(
                 "INSERT INTO audit_events (seq, id, occurred_at, action, prev_hash, hash) "
@@ -201,8 +213,8 @@ def test_the_service_role_cannot_insert_an_audit_row_of_its_choosing(fresh_datab
     # the append function numbers, dates and hashes the event itself: the chain stays
     # whole and the next number follows the head
     with psycopg.connect(app_url(fresh_database)) as conn, conn.transaction():
-        set_context(conn, WRITER)
-        seq = audit.append(conn, WRITER, "test.after", details={"n": 1})
+        set_context(conn, _writer(fresh_database))
+        seq = audit.append(conn, _writer(fresh_database), "test.after", details={"n": 1})
     assert seq == 3
     result = _verify(fresh_database)
     assert result.valid
@@ -210,15 +222,50 @@ def test_the_service_role_cannot_insert_an_audit_row_of_its_choosing(fresh_datab
 
 
 def test_the_append_function_refuses_malformed_events(fresh_database: str) -> None:
+    writer = _writer(fresh_database)
+    actor = (writer.user_id, writer.agency_id, writer.role)
     with psycopg.connect(app_url(fresh_database)) as conn:
-        set_context(conn, WRITER)
+        set_context(conn, writer)
         for action, details in (("", "{}"), ("x" * 101, "{}"), ("test.event", "[1, 2]")):
             with pytest.raises(psycopg.errors.InvalidParameterValue), conn.transaction():
                 conn.execute(
-                    "SELECT tessera_audit_append(NULL, NULL, NULL, %s, NULL, NULL, NULL, "
+                    "SELECT tessera_audit_append(%s, %s, %s, %s, NULL, NULL, NULL, "
                     "NULL, %s::jsonb)",
-                    (action, details),
+                    (*actor, action, details),
                 )
+    assert _verify(fresh_database).length == 0
+
+
+def test_the_service_role_cannot_write_an_event_in_another_name(fresh_database: str) -> None:
+    """An event names the actor of the context it is written in: not another user, not
+    another agency or role, and no actor at all only outside any context."""
+    writer = _writer(fresh_database)
+    someone = _auditor(fresh_database)
+    forged = (
+        (someone.user_id, someone.agency_id, someone.role),
+        (writer.user_id, someone.agency_id, writer.role),
+        (writer.user_id, writer.agency_id, "admin"),
+        (None, None, None),
+    )
+    with psycopg.connect(app_url(fresh_database)) as conn:
+        set_context(conn, writer)
+        for actor in forged:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(
+                    "SELECT tessera_audit_append(%s, %s, %s, 'forged', NULL, NULL, NULL, "
+                    "NULL, NULL)",
+                    actor,
+                )
+    # outside any context, an event can name nobody but nobody
+    with (
+        psycopg.connect(app_url(fresh_database)) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+        conn.transaction(),
+    ):
+        conn.execute(
+            "SELECT tessera_audit_append(%s, %s, %s, 'forged', NULL, NULL, NULL, NULL, NULL)",
+            (writer.user_id, writer.agency_id, writer.role),
+        )
     assert _verify(fresh_database).length == 0
 
 
@@ -330,7 +377,7 @@ def _rewrite_history(owner_url: str, seq: int, details: str) -> None:
 def test_checkpoints_are_published_as_the_log_grows(fresh_database: str, tmp_path: Path) -> None:
     out = tmp_path / "published" / "checkpoints.jsonl"
     checkpointer = Checkpointer(
-        app_url(fresh_database), key_path=tmp_path / "key.pem", out=out, interval_s=60
+        worker_url(fresh_database), key_path=tmp_path / "key.pem", out=out, interval_s=60
     )
     _append_events(fresh_database, 3)
     checkpointer.publish_once()
@@ -365,7 +412,7 @@ def test_a_rewritten_history_with_recomputed_hashes_is_reported_invalid(
     assert fresh["valid"] is True
     assert fresh["checkpoint"] is None
     Checkpointer(
-        app_url(owner),
+        worker_url(owner),
         key_path=audit_key_path(settings),
         out=audit_checkpoint_path(settings),
         interval_s=60,
@@ -375,7 +422,7 @@ def test_a_rewritten_history_with_recomputed_hashes_is_reported_invalid(
     assert checked["checkpoint"]["length"] == 4
     _rewrite_history(owner, 2, '{"name": "Someone else"}')
     with psycopg.connect(app_url(owner)) as conn, conn.transaction():
-        set_context(conn, AUDITOR)
+        set_context(conn, _auditor(owner))
         assert audit.verify_in_database(conn).valid  # the chain alone is fooled
     rewritten = client.get("/v1/audit/verify", headers=auth(token)).json()
     assert rewritten["valid"] is False
@@ -387,5 +434,5 @@ def test_a_rewritten_history_with_recomputed_hashes_is_reported_invalid(
         psycopg.connect(app_url(owner)) as conn,
         conn.transaction(),
     ):
-        set_context(conn, AUDITOR)
+        set_context(conn, _auditor(owner))
         audit.publish_checkpoint(conn, key, audit_checkpoint_path(settings))

@@ -4,7 +4,6 @@ agencies; verification covers the whole chain for both (issue 24)."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from fastapi.testclient import TestClient
@@ -13,6 +12,7 @@ from service.audit import service as audit
 from service.db import Principal, set_context
 from tests.conftest import AgencyUsers, Servers, auth, open_case
 from tests.desk.helpers import desk_client, sign_in
+from tests.principals import make_user, new_principal, principal_of
 
 
 def _oversight(client: TestClient, admin_token: str, agency: AgencyUsers) -> tuple[str, str]:
@@ -91,9 +91,7 @@ def test_the_database_itself_scopes_the_auditor(
     ).fetchone()
     assert auditor_b is not None
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
-        set_context(
-            conn, Principal(user_id=auditor_b[0], agency_id=other_agency.id, role="auditor")
-        )
+        set_context(conn, principal_of(servers.app_url, other_agency.auditor))
         rows = conn.execute(
             "SELECT count(*) FILTER (WHERE agency_id = %s), count(*) FILTER "
             "(WHERE agency_id IS DISTINCT FROM %s) FROM audit_events",
@@ -105,10 +103,9 @@ def test_the_database_itself_scopes_the_auditor(
         ).fetchone()
         assert decisions == (0,)
         verdict = audit.verify_in_database(conn)
+    oversight_b = new_principal(servers.owner_url, "oversight", agency_id=other_agency.id)
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
-        set_context(
-            conn, Principal(user_id=auditor_b[0], agency_id=other_agency.id, role="oversight")
-        )
+        set_context(conn, oversight_b)
         seen = conn.execute(
             "SELECT count(*) FROM audit_events WHERE agency_id = %s", (agency.id,)
         ).fetchone()
@@ -122,7 +119,7 @@ def test_the_database_itself_scopes_the_auditor(
 
 def test_a_caseworker_cannot_run_the_verify_function(agency: AgencyUsers, servers: Servers) -> None:
     with psycopg.connect(servers.app_url) as conn:
-        set_context(conn, Principal(user_id=UUID(int=1), agency_id=agency.id, role="caseworker"))
+        set_context(conn, principal_of(servers.app_url, agency.caseworker))
         try:
             conn.execute("SELECT * FROM tessera_audit_verify()")
         except psycopg.errors.InsufficientPrivilege:
@@ -185,11 +182,9 @@ def test_decisions_are_read_by_their_agency_s_auditor_and_oversight_only(
         ).fetchone()
         assert candidate is not None
         # the trigger takes the reviewer from the transaction's user and role
-        owner_conn.execute(
-            "SELECT set_config('tessera.user_id', %s, true), "
-            "set_config('tessera.agency_id', %s, true), "
-            "set_config('tessera.role', 'caseworker', true)",
-            (str(agency.caseworker_id), str(agency.id)),
+        set_context(
+            owner_conn,
+            Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker"),
         )
         owner_conn.execute(
             "INSERT INTO decisions (candidate_id, case_id, match_run_id, reviewer_id, verdict, "
@@ -198,17 +193,18 @@ def test_decisions_are_read_by_their_agency_s_auditor_and_oversight_only(
             (candidate[0], case["id"], run[0], agency.caseworker_id),
         )
 
-    def seen(agency_id: UUID, role: str) -> tuple[Any, ...] | None:
+    def seen(token: str) -> tuple[Any, ...] | None:
         with psycopg.connect(servers.app_url) as conn, conn.transaction():
-            set_context(conn, Principal(user_id=UUID(int=2), agency_id=agency_id, role=role))
+            set_context(conn, principal_of(servers.app_url, token))
             return conn.execute(
                 "SELECT count(*), string_agg(explanation::text, '') FROM decisions "
                 "WHERE candidate_id = %s",
                 (candidate[0],),
             ).fetchone()
 
-    assert seen(other_agency.id, "auditor") == (0, None)
-    own = seen(agency.id, "auditor")
+    oversight_b, _ = make_user(servers.owner_url, "oversight", agency_id=other_agency.id)
+    assert seen(other_agency.auditor) == (0, None)
+    own = seen(agency.auditor)
     assert own is not None and own[0] == 1 and "Amina Yusuf" in own[1]
-    assert seen(other_agency.id, "oversight") == own
-    assert seen(other_agency.id, "caseworker") == (0, None)
+    assert seen(oversight_b) == own
+    assert seen(other_agency.caseworker) == (0, None)

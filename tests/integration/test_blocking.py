@@ -11,16 +11,17 @@ import psycopg
 import pytest
 
 from matching import build_profile, query_keys, search_keys
-from service.db import Principal, set_context
+from service.db import set_context
 from service.indexing import search
 from service.indexing.service import index_subject
 from tests.conftest import AgencyUsers, Servers
+from tests.principals import principal_of
 
 
 @pytest.fixture
 def conn(servers: Servers, agency: AgencyUsers) -> Iterator[psycopg.Connection[Any]]:
     """A service-role connection acting as the agency's caseworker, rolled back after."""
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker)
     with (
         psycopg.connect(servers.app_url) as connection,
         connection.transaction(force_rollback=True),

@@ -10,10 +10,11 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service.db import Principal, set_context
+from service.db import set_context
 from tests.conftest import AgencyUsers, Servers, auth, open_case
 from tests.integration.test_pipeline import _decide, _ready_candidate
 from tests.integration.workers import WorkerProcess, wait_for
+from tests.principals import principal_of
 
 
 def _close(client: TestClient, token: str, case_id: str, outcome: str, reason: str = "x") -> Any:
@@ -78,7 +79,7 @@ def test_the_database_refuses_evidence_and_runs_on_a_closed_case(
 ) -> None:
     case_id = open_case(client, agency.caseworker, "CL-SQL", {"names": ["Anna Berg"]})["id"]
     assert _close(client, agency.caseworker, case_id, "withdrawn").status_code == 200
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker)
     with psycopg.connect(servers.app_url) as conn:
         with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
             set_context(conn, me)
@@ -260,10 +261,8 @@ def test_the_database_keeps_every_version_whatever_the_application_does(
     client: TestClient, agency: AgencyUsers, other_agency: AgencyUsers, servers: Servers
 ) -> None:
     case_id = open_case(client, agency.caseworker, "SUBJ-SQL", {"names": ["Anna Berg"]})["id"]
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
-    other = Principal(
-        user_id=other_agency.caseworker_id, agency_id=other_agency.id, role="caseworker"
-    )
+    me = principal_of(servers.app_url, agency.caseworker)
+    other = principal_of(servers.app_url, other_agency.caseworker)
     with psycopg.connect(servers.app_url) as conn:
         for statement in (
             "UPDATE case_subject_versions SET subject = '{}' WHERE case_id = %s",

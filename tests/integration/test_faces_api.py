@@ -23,6 +23,7 @@ from service.settings import Settings
 from tests.conftest import FACES, AgencyUsers, Servers, auth, create_agency, open_case, share
 from tests.integration.test_pipeline import _match, _run_done
 from tests.integration.workers import WorkerProcess, wait_for
+from tests.principals import principal_of
 
 MARIA = {"names": ["Maria Lopez"]}
 # Two different photos of one person (labels.csv: both df_img1), small enough to be quick.
@@ -187,7 +188,7 @@ def test_an_unusable_upload_is_refused_with_its_reason_and_nothing_is_stored(
 
 def _nearest(servers: Servers, agency_id: UUID, vector: list[float]) -> list[UUID]:
     """What the kNN route returns to this agency's worker, as evidence ids."""
-    with psycopg.connect(servers.app_url) as conn, conn.transaction():
+    with psycopg.connect(servers.worker_url) as conn, conn.transaction():
         set_context(conn, Principal(user_id=UUID(int=0), agency_id=agency_id, role="worker"))
         near = index_repo.nearest_faces(conn, vector, exclude=None, k=10, ef_search=200)
         return [evidence_id for _, evidence_id, _ in near]
@@ -282,13 +283,8 @@ def test_the_service_role_cannot_change_evidence_except_by_erasing_it(
 ) -> None:
     case_id = open_case(client, agency.caseworker, "F-APPEND", MARIA)["id"]
     evidence_id = _upload(client, agency, case_id, PHOTO.read_bytes()).json()["evidence_id"]
-    user = owner_conn.execute(
-        "SELECT id, agency_id FROM users WHERE agency_id = %s AND role = 'caseworker'",
-        (_agency_id(owner_conn, case_id),),
-    ).fetchone()
-    assert user is not None
     with psycopg.connect(servers.app_url) as conn:
-        principal = Principal(user_id=user[0], agency_id=user[1], role="caseworker")
+        principal = principal_of(servers.app_url, agency.caseworker)
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             set_context(conn, principal)
             conn.execute("UPDATE evidence SET kind = 'document' WHERE id = %s", (evidence_id,))

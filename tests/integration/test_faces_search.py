@@ -17,7 +17,7 @@ from service.evidence.repository import vector_literal
 from service.indexing import repository as index_repo
 from service.indexing.algorithm import FACE_CONFIG
 from service.indexing.search import LIMITS, face_candidates
-from service.ops.migrate import APP_ROLE
+from service.ops.migrate import WORKER_ROLE
 from tests.conftest import AgencyUsers, Servers
 
 DIM = 128
@@ -107,7 +107,7 @@ def test_the_face_route_finds_a_near_duplicate_behind_a_crowd_of_unreachable_fac
         }
         assert 1 + len(inside) < LIMITS.face_neighbours  # all of them fit in one answer
 
-        conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        conn.execute(f"SET LOCAL ROLE {WORKER_ROLE}")
         # A few thousand rows, most of them out of reach, are sorted exactly by a
         # sequential scan; a gallery of millions is searched through the HNSW index,
         # which is what this test is about.
@@ -151,7 +151,7 @@ def test_a_first_pass_left_short_by_unreachable_faces_is_searched_again_to_k(
             _store(conn, agency, f"beyond-{i}", [f])
             for i, f in enumerate(_around(rng, query, 0.70, 0.80, 20))
         }
-        conn.execute(f"SET LOCAL ROLE {APP_ROLE}")
+        conn.execute(f"SET LOCAL ROLE {WORKER_ROLE}")
         conn.execute("SET LOCAL enable_seqscan = off")
         set_context(conn, Principal(user_id=UUID(int=0), agency_id=agency.id, role="worker"))
 

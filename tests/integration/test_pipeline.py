@@ -10,12 +10,13 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service.db import Principal, set_context
+from service.db import set_context
 from service.settings import Settings
 from service.worker import repository as repo
 from service.worker.relay import Relay
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, share
 from tests.integration.workers import WorkerProcess, wait_for
+from tests.principals import principal_of
 
 WANG = {
     "names": [{"full": "Wang Xiaoming", "given": "Xiaoming", "family": "Wang"}],
@@ -207,7 +208,7 @@ def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
     client: TestClient, worker: WorkerProcess, agency: AgencyUsers, servers: Servers
 ) -> None:
     case_id, candidate = _ready_candidate(client, agency, servers, "CASE-SQL")
-    me = Principal(user_id=agency.caseworker2_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker2)
     with psycopg.connect(servers.app_url) as conn:
         set_context(conn, me)
         with pytest.raises(psycopg.errors.CheckViolation, match="two_person_rule"):
@@ -221,9 +222,7 @@ def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
         set_context(conn, me)
         _confirm_in_sql(conn, candidate, agency.caseworker2_id, "x")
         # the creator's own transaction (the reviewer is the context's user, see below)
-        set_context(
-            conn, Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
-        )
+        set_context(conn, principal_of(servers.app_url, agency.caseworker))
         with pytest.raises(psycopg.errors.CheckViolation, match="creator"):
             _confirm_in_sql(conn, candidate, agency.caseworker_id, "y")
     with psycopg.connect(servers.app_url) as conn:
@@ -240,7 +239,7 @@ def test_the_two_person_rule_holds_against_direct_sql_as_the_service_role(
 
 def test_a_rolled_back_transaction_sends_no_job(servers: Servers, agency: AgencyUsers) -> None:
     published: list[int] = []
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker)
     with psycopg.connect(servers.app_url) as conn:
         with conn.transaction():
             set_context(conn, me)
@@ -249,8 +248,8 @@ def test_a_rolled_back_transaction_sends_no_job(servers: Servers, agency: Agency
             set_context(conn, me)
             rolled_back = repo.enqueue(conn, agency.id, "index_subjects", {"ids": []})
             raise RuntimeError("the request failed after writing its job")
-    relay = Relay(servers.app_url, published.append, redeliver_after_s=0)
-    with psycopg.connect(servers.app_url) as conn:
+    relay = Relay(servers.worker_url, published.append, redeliver_after_s=0)
+    with psycopg.connect(servers.worker_url) as conn:
         relay.drain(conn)
     assert rolled_back not in published
     with psycopg.connect(servers.owner_url) as conn:
@@ -391,7 +390,7 @@ def test_suspended_matching_waits_and_resumes_without_loss(
 def test_a_job_that_keeps_failing_lands_in_dead_letters(
     worker: WorkerProcess, servers: Servers, agency: AgencyUsers, settings: Settings
 ) -> None:
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker)
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
         set_context(conn, me)
         job = repo.enqueue(conn, agency.id, "index_subjects", {"ids": ["not-a-uuid"]})

@@ -115,9 +115,9 @@ def test_a_broker_restart_loses_no_job(
         up_case = _case(client, agency.caseworker, WANG, "CASE-BROKER-UP")
         up_run = _match(client, agency.caseworker, up_case)
         celery = create_celery(broker.url)
-        with psycopg.connect(servers.app_url) as conn:
+        with psycopg.connect(servers.worker_url) as conn:
             Relay(
-                servers.app_url,
+                servers.worker_url,
                 lambda job: celery.send_task("tessera.process_job", args=[job]),
                 redeliver_after_s=3600,
             ).drain(conn)

@@ -11,10 +11,11 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service.db import Principal, set_context
+from service.db import set_context
 from tests.conftest import AgencyUsers, Servers, auth, create_agency, open_case, share
 from tests.integration.test_faces_api import PHOTO, SAME_PERSON, _upload
 from tests.integration.workers import WorkerProcess, wait_for
+from tests.principals import principal_of
 
 PROTECTED = {
     "names": [{"full": "Tesfay Gebremedhin", "given": "Tesfay", "family": "Gebremedhin"}],
@@ -192,9 +193,7 @@ def test_protected_rows_are_invisible_in_sql_to_the_excluded_country(
 
     def visible(who: AgencyUsers) -> tuple[int, int]:
         with psycopg.connect(servers.app_url) as conn, conn.transaction():
-            set_context(
-                conn, Principal(user_id=who.caseworker_id, agency_id=who.id, role="partner")
-            )
+            set_context(conn, principal_of(servers.app_url, who.partner))
             conn.execute("SELECT set_config('tessera.purpose', 'readmission request', true)")
             profiles = conn.execute(
                 "SELECT count(*) FROM match_profiles WHERE subject_id = %s", (subject,)
@@ -267,9 +266,7 @@ def test_a_face_query_of_the_country_of_origin_does_not_find_their_face(
     assert "asylum" not in found.text and "protection" not in found.text
     for who, expected in ((eritrea, 0), (italy, 1), (agency, 1)):
         with psycopg.connect(servers.app_url) as conn, conn.transaction():
-            set_context(
-                conn, Principal(user_id=who.caseworker_id, agency_id=who.id, role="partner")
-            )
+            set_context(conn, principal_of(servers.app_url, who.partner))
             conn.execute("SELECT set_config('tessera.purpose', 'readmission request', true)")
             row = conn.execute(
                 "SELECT count(*) FROM face_embeddings WHERE case_id = %s", (UUID(case_id),)

@@ -8,11 +8,12 @@ from uuid import UUID
 import psycopg
 from fastapi.testclient import TestClient
 
-from service.db import Principal, set_context
+from service.db import set_context
 from service.indexing import service as indexing
 from service.indexing.algorithm import PROFILE_VERSION
 from service.indexing.service import reindex_stale
 from tests.conftest import AgencyUsers, Servers, auth
+from tests.principals import principal_of
 
 
 def _queued(owner_url: str, subject: str) -> int:
@@ -44,7 +45,7 @@ def test_stale_profiles_are_queued_or_rebuilt_and_current_ones_left_alone(
     )
     assert opened.status_code == 201, opened.text
     case = UUID(opened.json()["id"])
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker)
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
         set_context(conn, me)
         for subject, kind, person in (

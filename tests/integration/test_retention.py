@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from service.db import Principal, set_context
+from service.db import set_context
 from service.retention.service import sweep
 from tests.conftest import AgencyUsers, Servers, auth, create_agency
 from tests.integration.rights_helpers import (
@@ -30,6 +30,7 @@ from tests.integration.test_evidence import ERIKSSON_PASSPORT
 from tests.integration.test_faces_api import PHOTO, _upload
 from tests.integration.test_pipeline import _decide, _ready_candidate
 from tests.integration.workers import WorkerProcess, wait_for
+from tests.principals import principal_of
 
 ALL_KINDS = ("case", "identity", "document", "interview", "language_test", "face_image")
 #: What the subject's records hold that no audit event may repeat.
@@ -127,7 +128,7 @@ def test_retention_dates_are_set_on_write_from_the_agency_periods(
     assert days_left("evidence", test["id"]) == 1825
     assert days_left("identities", record["id"]) == 3650
     # the service role cannot move a date
-    me = Principal(user_id=agency.caseworker_id, agency_id=agency.id, role="caseworker")
+    me = principal_of(servers.app_url, agency.caseworker)
     with psycopg.connect(servers.app_url) as conn, conn.transaction():
         set_context(conn, me)
         conn.execute(
@@ -187,7 +188,7 @@ def test_a_retention_sweep_erases_every_derived_copy_and_logs_no_names(
     assert all(held(owner_conn, i, IDENTITY_TABLES)["match_profiles"] == 1 for i in gallery)
     kept_before = held(owner_conn, kept_case, CASE_TABLES)
 
-    result = sweep(servers.app_url, now=datetime.now(UTC) + timedelta(days=2))
+    result = sweep(servers.worker_url, now=datetime.now(UTC) + timedelta(days=2))
 
     assert result.ran and result.failed == 0
     assert result.erased["case"] >= 1 and result.erased["identity"] >= len(gallery)
@@ -219,7 +220,7 @@ def test_a_retention_sweep_erases_every_derived_copy_and_logs_no_names(
     assert_no_personal_data([summary[0]], *PERSONAL)
     assert chain_is_valid(servers.owner_url)
 
-    again = sweep(servers.app_url, now=datetime.now(UTC) + timedelta(days=2))
+    again = sweep(servers.worker_url, now=datetime.now(UTC) + timedelta(days=2))
     assert again.erased == {"case": 0, "identity": 0, "evidence": 0}
 
 
@@ -248,7 +249,7 @@ def test_evidence_whose_period_ends_first_is_erased_and_its_case_reindexed(
         headers=auth(agency.caseworker),
     ).json()["id"]
 
-    result = sweep(servers.app_url, now=datetime.now(UTC) + timedelta(days=2))
+    result = sweep(servers.worker_url, now=datetime.now(UTC) + timedelta(days=2))
 
     assert result.failed == 0
     counts = held(owner_conn, case["id"], CASE_TABLES)
@@ -278,13 +279,13 @@ def test_evidence_whose_period_ends_first_is_erased_and_its_case_reindexed(
 
 
 def test_two_sweeps_at_once_do_not_both_run(servers: Servers) -> None:
-    with psycopg.connect(servers.app_url, autocommit=True) as holder:
+    with psycopg.connect(servers.worker_url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(7341003)")
         try:
-            assert sweep(servers.app_url).ran is False
+            assert sweep(servers.worker_url).ran is False
         finally:
             holder.execute("SELECT pg_advisory_unlock(7341003)")
-    assert sweep(servers.app_url).ran is True
+    assert sweep(servers.worker_url).ran is True
 
 
 def test_the_operators_command_sweeps_as_of_a_given_time(
