@@ -53,6 +53,11 @@ class Deployment:
         return self.env["TESSERA_APP_DATABASE_URL"]
 
     @property
+    def worker_url(self) -> str:
+        """The workers' role, which alone (with the owner) may act as a machine."""
+        return self.env["TESSERA_WORKER_DATABASE_URL"]
+
+    @property
     def job_lease_s(self) -> float:
         """How long a killed worker's job waits before it is handed out again."""
         return float(self.env.get("TESSERA_JOB_LEASE_S", "20"))

@@ -177,12 +177,32 @@ def test_the_database_is_a_separate_server_over_tcp_with_passwords(
         psycopg.connect(wrong).close()
 
 
-def test_workers_hold_only_the_service_role_url(deployment: stack.Deployment) -> None:
+def _environment(deployment: stack.Deployment, name: str) -> dict[bytes, bytes]:
+    raw = Path(f"/proc/{deployment.pid(name)}/environ").read_bytes()
+    return dict(item.partition(b"=")[::2] for item in raw.split(b"\0") if item)
+
+
+def test_workers_hold_only_the_workers_role_url(deployment: stack.Deployment) -> None:
     for worker in ("worker1", "worker2"):
-        raw = Path(f"/proc/{deployment.pid(worker)}/environ").read_bytes()
-        env = dict(item.partition(b"=")[::2] for item in raw.split(b"\0") if item)
+        env = _environment(deployment, worker)
         assert b"TESSERA_DATABASE_URL" not in env
-        assert env[b"TESSERA_APP_DATABASE_URL"] == deployment.app_url.encode()
+        assert b"TESSERA_APP_DATABASE_URL" not in env
+        assert env[b"TESSERA_WORKER_DATABASE_URL"] == deployment.worker_url.encode()
+        assert deployment.worker_url.startswith("postgresql://tessera_worker:")
+
+
+def test_the_api_processes_cannot_act_as_a_machine(deployment: stack.Deployment) -> None:
+    """The API processes hold tessera_app only: they could not enter a worker's context
+    even if their code were turned against the database."""
+    for api in ("api1", "api2"):
+        env = _environment(deployment, api)
+        assert b"TESSERA_WORKER_DATABASE_URL" not in env
+        assert b"TESSERA_WORKER_DB_PASSWORD" not in env
+    with (
+        psycopg.connect(deployment.app_url) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("SELECT tessera_enter_machine('system', NULL)")
 
 
 def test_a_case_opened_on_one_api_is_read_on_the_other(

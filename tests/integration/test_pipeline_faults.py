@@ -70,7 +70,9 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_run(
     finally:
         process.stop()
     assert run["state"] == "done"
-    assert time.monotonic() - killed_at < 60
+    elapsed = time.monotonic() - killed_at
+    print(f"job killed mid-run: done {elapsed:.1f} s after the kill")
+    assert elapsed < 60
     with psycopg.connect(servers.owner_url) as conn:
         assert conn.execute(
             "SELECT count(*) FROM match_runs WHERE case_id = %s", (case_id,)

@@ -112,7 +112,9 @@ def test_tessera_run_replaces_a_killed_worker_and_the_queued_runs_finish(
             return all(state == "done" for state in states)
 
         wait_for(all_done, timeout=60, every=0.5)
-        assert time.monotonic() - killed_at < 60
+        elapsed = time.monotonic() - killed_at
+        print(f"worker killed: 20 queued runs done {elapsed:.1f} s after the kill")
+        assert elapsed < 60
         replaced = wait_for(lambda: _worker_pids(fresh_database) - {pid}, timeout=10)
         assert pid not in replaced
         assert healthy()
