@@ -73,7 +73,7 @@ def load_demo(owner_url: str) -> dict[str, str]:
                 conn,
                 owner_agency_id=office,
                 partner_agency_id=partner,
-                purpose="readmission identification (demo)",
+                purpose="readmission request",
                 expires_at=None,
                 created_by=ids["admin"],
             )

@@ -56,3 +56,19 @@ def test_the_demo_gallery_holds_wang_xiaoming_and_native_script_aliases(
     )
     for native in ("김민준", "יוסף כהן", "Сергей Иванов", "محمد الحسن"):
         assert native in names
+
+
+def test_the_readmes_partner_query_is_admitted_on_the_demo_data(
+    client: TestClient, servers: Servers
+) -> None:
+    """The README's partner query states 'readmission request 17': the demo's agreement
+    must allow it (a purpose the agreement does not allow is 403 purpose_not_allowed)."""
+    tokens = load_demo(servers.owner_url)
+    body = {"person": {"names": ["Сергей Иванов"], "birth_date": "1984"}}
+    answer = client.post(
+        "/v1/match", json=body, headers=auth(tokens["partner"], "readmission request 17")
+    )
+    assert answer.status_code == 200, answer.text
+    refused = client.post("/v1/match", json=body, headers=auth(tokens["partner"], "visa"))
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "purpose_not_allowed"
