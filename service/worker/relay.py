@@ -4,8 +4,10 @@ It claims rows with ``FOR UPDATE SKIP LOCKED`` (so several relays never publish 
 same row at once), publishes, and marks them published in the same transaction; a
 publish that fails leaves the rows for the next round. A job published long ago and
 still not done (a lost message, a broker that lost its data) is published again:
-jobs are idempotent, so a duplicate costs nothing. While matching is suspended no
-match run is published (nothing is lost); indexing goes on.
+jobs are idempotent, so a duplicate costs nothing. A job whose message was lost with a
+worker killed before it took the job's lease is published again sooner, once it has
+waited ``stranded_after_s`` while a worker sat idle (``claim_stranded``). While matching
+is suspended no match run is published (nothing is lost); indexing goes on.
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ class Relay(threading.Thread):
         publish: Callable[[int], None],
         *,
         redeliver_after_s: float,
+        stranded_after_s: float | None = None,
+        alive_s: float = 15.0,
         poll_s: float = 1.0,
     ) -> None:
         super().__init__(name="tessera-outbox-relay", daemon=True)
         self._url = url
         self._publish = publish
         self._redeliver_after_s = redeliver_after_s
+        self._stranded_after_s = stranded_after_s
+        self._alive_s = alive_s
         self._poll_s = poll_s
         self._stop_event = threading.Event()
 
@@ -43,22 +49,40 @@ class Relay(threading.Thread):
         self._stop_event.set()
 
     def drain(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
-        """Publish what is waiting; returns how many jobs left."""
+        """Publish what is waiting, then (once) any stranded jobs; returns how many
+        jobs left."""
         sent = 0
-        while True:
-            with conn.transaction():
-                set_context(conn, SYSTEM)
-                ids = repo.claim_publishable(
+        while published := self._publish_round(conn, stranded=False):
+            sent += published
+        if self._stranded_after_s is not None:
+            sent += self._publish_round(conn, stranded=True)
+        return sent
+
+    def _publish_round(
+        self, conn: psycopg.Connection[tuple[object, ...]], *, stranded: bool
+    ) -> int:
+        with conn.transaction():
+            set_context(conn, SYSTEM)
+            matching = not matching_suspended(conn)
+            if stranded:
+                assert self._stranded_after_s is not None
+                ids = repo.claim_stranded(
                     conn,
-                    redeliver_after_s=self._redeliver_after_s,
-                    matching=not matching_suspended(conn),
+                    stranded_after_s=self._stranded_after_s,
+                    alive_s=self._alive_s,
+                    matching=matching,
                 )
-                if not ids:
-                    return sent
-                for job_id in ids:
-                    self._publish(job_id)
+                if ids:
+                    log.warning("jobs %s were never taken by a worker; publishing them again", ids)
+            else:
+                ids = repo.claim_publishable(
+                    conn, redeliver_after_s=self._redeliver_after_s, matching=matching
+                )
+            for job_id in ids:
+                self._publish(job_id)
+            if ids:
                 repo.mark_published(conn, ids)
-                sent += len(ids)
+            return len(ids)
 
     def run(self) -> None:
         while not self._stop_event.is_set():

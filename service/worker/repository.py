@@ -60,6 +60,34 @@ def claim_publishable(
     return [row[0] for row in rows]
 
 
+def claim_stranded(
+    conn: Conn, *, stranded_after_s: float, alive_s: float, matching: bool = True
+) -> list[int]:
+    """Jobs published more than ``stranded_after_s`` ago and never taken, while a live
+    worker (heartbeat within ``alive_s``) holds no job: an idle worker would have taken
+    a job waiting in the queue, so its message was lost (a worker killed between
+    receiving it and taking its lease). At most one job per idle worker, oldest first,
+    so that a queue merely between two jobs costs a duplicate or two, never a flood
+    (a duplicate finds its job done or locked and does nothing)."""
+    rows = conn.execute(
+        """WITH idle AS (
+               SELECT count(*) AS workers FROM worker_heartbeats h
+               WHERE h.seen_at > now() - make_interval(secs => %s)
+                 AND NOT EXISTS (SELECT 1 FROM outbox o
+                                 WHERE o.leased_by = h.worker AND o.done_at IS NULL
+                                   AND o.lease_until > now()))
+           SELECT id FROM outbox
+           WHERE done_at IS NULL AND lease_until IS NULL
+             AND published_at < now() - make_interval(secs => %s)
+             AND (%s OR kind <> 'match_case')
+           ORDER BY id
+           LIMIT (SELECT workers FROM idle)
+           FOR UPDATE SKIP LOCKED""",
+        (alive_s, stranded_after_s, matching),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def mark_published(conn: Conn, job_ids: Sequence[int]) -> None:
     conn.execute(
         "UPDATE outbox SET published_at = now(), publish_count = publish_count + 1, "

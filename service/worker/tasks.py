@@ -75,7 +75,13 @@ def start_relay() -> None:
     """The outbox relay and the audit checkpointer of this process."""
     global _relay, _checkpointer
     settings = get_settings()
-    _relay = Relay(_url(), publish, redeliver_after_s=settings.redeliver_after_s)
+    _relay = Relay(
+        _url(),
+        publish,
+        redeliver_after_s=settings.redeliver_after_s,
+        stranded_after_s=settings.job_lease_s,
+        alive_s=3 * settings.heartbeat_s,
+    )
     _relay.start()
     _checkpointer = Checkpointer(
         _url(),

@@ -85,6 +85,50 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_run(
     assert _case_state(client, agency.caseworker, case_id) == "candidates_ready"
 
 
+def test_a_job_whose_message_was_lost_before_its_lease_is_published_again_soon(
+    client: TestClient,
+    agency: AgencyUsers,
+    servers: Servers,
+    own_broker: EmbeddedBroker,
+    tmp_path: Path,
+) -> None:
+    """A worker killed after receiving a job's message but before taking its lease
+    leaves a job published, never taken, and no message anywhere. The relay publishes
+    it again once it has waited a lease's length while a worker sat idle, not after
+    the hour of redelivery this worker is given."""
+    process = WorkerProcess(
+        owner_url=servers.owner_url,
+        app_url=servers.app_url,
+        broker_url=own_broker.url,
+        log=tmp_path / "stranded.log",
+        redeliver_after_s=3600,
+        extra_env={"TESSERA_JOB_LEASE_S": "3", "TESSERA_HEARTBEAT_S": "1"},
+    )
+    case_id = _case(client, agency.caseworker, WANG, "CASE-STRANDED")
+    run_id = _match(client, agency.caseworker, case_id)  # queued: no relay runs yet
+    with psycopg.connect(servers.owner_url) as conn:
+        lost = conn.execute(
+            "UPDATE outbox SET published_at = now(), publish_count = 1 "
+            "WHERE kind = 'match_case' AND payload->>'run_id' = %s RETURNING id",
+            (str(run_id),),
+        ).fetchall()
+    assert len(lost) == 1
+    process.start()
+    started = time.monotonic()
+    try:
+        run = wait_for(lambda: _run_done(client, agency.caseworker, run_id), timeout=60)
+    finally:
+        process.stop()
+    elapsed = time.monotonic() - started
+    print(f"stranded job: done {elapsed:.1f} s after the worker started")
+    assert run["state"] == "done"
+    assert "were never taken by a worker" in (tmp_path / "stranded.log").read_text()
+    with psycopg.connect(servers.owner_url) as conn:
+        assert conn.execute(
+            "SELECT publish_count FROM outbox WHERE id = %s", (lost[0][0],)
+        ).fetchone() == (2,)
+
+
 def test_a_broker_restart_loses_no_job(
     client: TestClient, agency: AgencyUsers, servers: Servers, tmp_path: Path
 ) -> None:
