@@ -903,6 +903,14 @@ def _best(query: NameSet, candidate: NameSet) -> tuple[_Judged, _Reading, _Readi
     return best, bq, bc
 
 
+def _exact_bits(
+    query: NameSet, candidate: NameSet, key: tuple[str, ...]
+) -> tuple[float, _Reading, _Reading]:
+    qr = next(r for r in query.readings if r.exact_key == key)
+    cr = next(r for r in candidate.readings if r.exact_key == key)
+    return min(sum(p.bits for p in cr.parts), sum(p.bits for p in qr.parts)), qr, cr
+
+
 def judge_names(
     query: NameSet, candidate: NameSet
 ) -> tuple[tuple[str, str | None, str | None, str, float], float]:
@@ -913,10 +921,11 @@ def judge_names(
         co = candidate.originals[0] if candidate.originals else None
         return ("missing", qo, co, "No usable name on one side", 0.0), 0.0
     if not query.exact_keys.isdisjoint(candidate.exact_keys):
-        key = min(query.exact_keys & candidate.exact_keys)
-        qr = next(r for r in query.readings if r.exact_key == key)
-        cr = next(r for r in candidate.readings if r.exact_key == key)
-        bits = min(sum(p.bits for p in cr.parts), sum(p.bits for p in qr.parts))
+        # of the names both sides bear exactly, the one that says the most
+        bits, qr, cr = max(
+            (_exact_bits(query, candidate, key) for key in query.exact_keys & candidate.exact_keys),
+            key=lambda found: (found[0], found[1].exact_key),
+        )
         bits += query.tradition_bits
         return ("exact", qr.original, cr.original, "All parts agree", 1.0), round(bits, 3)
     (_, _, level, similarity, bits, matched), q, c = _best(query, candidate)

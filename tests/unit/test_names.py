@@ -229,6 +229,15 @@ def test_aliases_are_compared_too() -> None:
     assert compare_names(q, c).level == "exact"
 
 
+def test_of_several_names_borne_exactly_the_most_telling_one_counts() -> None:
+    # found by hypothesis: "Ahmed" and "Ahmed 小明" against themselves once scored only
+    # "Ahmed", less than "Ahmed 小明" against "Xiaoming Ahmed"
+    both = build_name_set(["Ahmed", "Ahmed 小明"])
+    itself, bits = compare_names_with_rarity(both, both)
+    assert (itself.level, itself.query) == ("exact", "Ahmed 小明")
+    assert bits > name_rarity(both, build_name_set([{"given": "Xiaoming", "family": "Ahmed"}]))
+
+
 def test_given_and_family_fields_build_a_name() -> None:
     q = build_name_set([{"given": "Xiaoming", "family": "Wang"}])
     assert compare_names(q, build_name_set(["王小明"])).level == "transliteration"
