@@ -48,7 +48,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import httpx
 import psycopg
@@ -61,10 +60,11 @@ from bench.harness import start as start_stack  # noqa: E402
 from bench.pipeline_load import pct  # noqa: E402
 from bench.xscript_names import SCRIPTS, load_split  # noqa: E402
 from matching import build_profile  # noqa: E402
-from service.db import Principal, set_context  # noqa: E402
+from service.db import set_context  # noqa: E402
 from service.indexing import repository as repo  # noqa: E402
 from service.indexing.search import LIMITS, block_candidates  # noqa: E402
 from service.ops.migrate import app_url  # noqa: E402
+from tests.principals import principal_of  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "xscript-names"
 
@@ -171,7 +171,7 @@ def wait_searchable(client: httpx.Client, headers: dict[str, str], imports: list
 
 def _gallery_setup(
     stack: Stack, client: httpx.Client, admin: dict[str, str], size: int
-) -> tuple[dict[str, str], UUID, UUID, dict[str, str]]:
+) -> tuple[dict[str, str], dict[str, str]]:
     office = stack.agency(client, admin, f"Xscript office {size}")
     consulate = stack.agency(client, admin, f"Xscript consulate {size}")
     client.post(
@@ -183,9 +183,9 @@ def _gallery_setup(
             "purpose": "benchmark",
         },
     ).raise_for_status()
-    caseworker, caseworker_id = stack.user(client, admin, office["id"], "caseworker")
+    caseworker, _ = stack.user(client, admin, office["id"], "caseworker")
     partner, _ = stack.user(client, admin, consulate["id"], "partner")
-    return caseworker, UUID(caseworker_id), UUID(office["id"]), partner
+    return caseworker, partner
 
 
 def _rate(hits: list[bool]) -> float:
@@ -203,7 +203,7 @@ def run_size(
 ) -> dict[str, Any]:
     records = make_gallery(queries, filler, size, args.namesakes, args.seed)
     name_of = {r["external_id"]: r["names"][0] for r in records}
-    caseworker, caseworker_id, office_id, partner = _gallery_setup(stack, client, admin, size)
+    caseworker, partner = _gallery_setup(stack, client, admin, size)
     took, imports = bulk_import(client, caseworker, records, args.chunk)
     started = time.perf_counter()
     wait_searchable(client, caseworker, imports)
@@ -216,6 +216,8 @@ def run_size(
     rows: list[dict[str, Any]] = []
     latencies: list[float] = []
     headers = {**partner, "X-Purpose": "benchmark"}
+    # the caseworker's own token enters its context (migration 0019), as the API does
+    acting = principal_of(app_url(stack.owner_url), caseworker["Authorization"].split()[-1])
     with psycopg.connect(app_url(stack.owner_url)) as conn:
         for q in queries:
             person = {"names": [q.native]}
@@ -228,7 +230,7 @@ def run_size(
             refs = [c["ref"] for c in response.json()["candidates"]]
             names = [name_of.get(r, "") for r in refs]
             with conn.transaction():
-                set_context(conn, Principal(caseworker_id, office_id, "caseworker"))
+                set_context(conn, acting)
                 blocked = block_candidates(conn, build_profile(person), exclude=None)
                 stored = repo.load_profiles(conn, blocked)
             position = {s: i for i, s in enumerate(blocked)}
