@@ -15,10 +15,10 @@ from uuid import UUID
 import psycopg
 
 from service.admin import repository as admin_repo
-from service.auth.repository import token_owner
-from service.db import Principal, Proof, set_context
+from service.auth.service import check_token
+from service.db import Principal, set_context
 from service.ops.migrate import app_url
-from service.security import hash_secret, issue_token, split_token
+from service.security import issue_token
 
 _OPERATOR = Principal(user_id=UUID(int=0), agency_id=UUID(int=0), role="admin")
 
@@ -47,18 +47,8 @@ def make_user(
 def principal_of(app_url: str, token: str) -> Principal:
     """The principal ``token`` authenticates as, with its proof: what the API enters for
     a request, so a test acting as that user in SQL enters the same."""
-    parts = split_token(token)
-    assert parts is not None, "not a Tessera token"
-    key_id, secret = parts
     with psycopg.connect(app_url) as conn:
-        owner = token_owner(conn, key_id)
-    assert owner is not None, "no such token"
-    return Principal(
-        user_id=owner.user_id,
-        agency_id=owner.agency_id,
-        role=owner.role,
-        proof=Proof("token", hash_secret(secret), key_id),
-    )
+        return check_token(conn, f"Bearer {token}")
 
 
 def new_principal(

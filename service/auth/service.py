@@ -13,7 +13,9 @@ from service.errors import TooManyFailedSignIns, Unauthorized
 from service.security import hash_secret, secret_matches, split_token
 
 
-def _authenticate(conn: Conn, authorization: str | None) -> Principal:
+def check_token(conn: Conn, authorization: str | None) -> Principal:
+    """The principal a bearer token authenticates as, with its proof; nothing throttled
+    or logged (:func:`authenticate` does that)."""
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthorized("Send your token as 'Authorization: Bearer <token>'.")
     parts = split_token(authorization.removeprefix("Bearer ").strip())
@@ -58,7 +60,7 @@ def authenticate(
     without any bearer token is refused (401) but not counted: it guessed nothing.
     """
     if not authorization or not authorization.startswith("Bearer "):
-        return _authenticate(conn, authorization)  # no token presented: nothing to count
+        return check_token(conn, authorization)  # no token presented: nothing to count
     parts = split_token(authorization.removeprefix("Bearer ").strip())
     key_id = parts[0] if parts else None
     refused: Unauthorized | None = None
@@ -66,7 +68,7 @@ def authenticate(
         wait_s = repo.retry_after(conn, source, key_id, limit=limit, window_s=window_s)
         if wait_s == 0:
             try:
-                return _authenticate(conn, authorization)
+                return check_token(conn, authorization)
             except Unauthorized as exc:
                 refused = exc
     if refused is None:

@@ -28,6 +28,25 @@ def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     broker.stop()
 
 
+def _worker_without_redelivery(
+    servers: Servers,
+    broker: EmbeddedBroker,
+    log: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+) -> WorkerProcess:
+    """A worker of the test's own that redelivers published jobs only after an hour:
+    what brings a job back within the test is the mechanism under test."""
+    return WorkerProcess(
+        owner_url=servers.owner_url,
+        app_url=servers.app_url,
+        broker_url=broker.url,
+        log=log,
+        redeliver_after_s=3600,
+        extra_env=extra_env,
+    )
+
+
 def test_a_worker_killed_mid_task_leaves_exactly_one_run(
     client: TestClient,
     agency: AgencyUsers,
@@ -35,15 +54,8 @@ def test_a_worker_killed_mid_task_leaves_exactly_one_run(
     own_broker: EmbeddedBroker,
     tmp_path: Path,
 ) -> None:
-    process = WorkerProcess(
-        owner_url=servers.owner_url,
-        app_url=servers.app_url,
-        broker_url=own_broker.url,
-        log=tmp_path / "killed.log",
-        # no redelivery of published jobs for an hour: only the lapsed lease of the
-        # killed worker's job can bring it back
-        redeliver_after_s=3600,
-    )
+    # only the lapsed lease of the killed worker's job can bring it back
+    process = _worker_without_redelivery(servers, own_broker, tmp_path / "killed.log")
     case_id = _case(client, agency.caseworker, WANG, "CASE-KILLED")
     run_id = _match(client, agency.caseworker, case_id)  # queued: no worker runs yet
     hold = psycopg.connect(servers.owner_url)
@@ -96,12 +108,10 @@ def test_a_job_whose_message_was_lost_before_its_lease_is_published_again_soon(
     leaves a job published, never taken, and no message anywhere. The relay publishes
     it again once it has waited a lease's length while a worker sat idle, not after
     the hour of redelivery this worker is given."""
-    process = WorkerProcess(
-        owner_url=servers.owner_url,
-        app_url=servers.app_url,
-        broker_url=own_broker.url,
-        log=tmp_path / "stranded.log",
-        redeliver_after_s=3600,
+    process = _worker_without_redelivery(
+        servers,
+        own_broker,
+        tmp_path / "stranded.log",
         extra_env={"TESSERA_JOB_LEASE_S": "3", "TESSERA_HEARTBEAT_S": "1"},
     )
     case_id = _case(client, agency.caseworker, WANG, "CASE-STRANDED")
@@ -134,13 +144,7 @@ def test_a_broker_restart_loses_no_job(
 ) -> None:
     broker = EmbeddedBroker(tmp_path / "broker", port=free_port())
     port = broker.port
-    process = WorkerProcess(
-        owner_url=servers.owner_url,
-        app_url=servers.app_url,
-        broker_url=broker.url,
-        log=tmp_path / "restart.log",
-        redeliver_after_s=3600,
-    )
+    process = _worker_without_redelivery(servers, broker, tmp_path / "restart.log")
     try:
         # 1. The broker is down when the job is written: the outbox keeps it.
         broker.stop()
