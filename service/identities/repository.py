@@ -123,38 +123,90 @@ class ImportStatus:
 
 
 def import_status(conn: Conn, import_id: UUID, profile_version: str) -> ImportStatus | None:
-    """An import of this agency and how many of its records are indexed now: their
-    profile holds the record's current person at ``profile_version``. The first time
-    all are, ``searchable_at`` is set to when the last of them was indexed."""
-    with conn.cursor(row_factory=class_row(ImportStatus)) as cur:
+    """An import of this agency and how many of its records are indexed now: the
+    records of its indexing jobs that finished without an error (each built its
+    records' profiles from their person as it was then, the import's or a later one).
+    The first time all are, ``searchable_at`` is set to when the last of them finished.
+
+    Imports queued before their jobs named them (migration 0021) are counted the old
+    way, from the profiles that hold the record's current person at ``profile_version``.
+    """
+    with conn.cursor(row_factory=class_row(_Progress)) as cur:
         cur.execute(
             """SELECT m.id, m.received, m.created, m.updated, m.unchanged, m.rejected,
-                      m.created_at, m.searchable_at, coalesce(c.indexed, 0)::int AS indexed
+                      m.created_at, m.searchable_at,
+                      coalesce(j.indexed, 0)::int AS indexed, j.jobs::int AS jobs,
+                      j.last_done
                FROM imports m
                LEFT JOIN LATERAL (
-                   SELECT count(*) AS indexed
-                   FROM import_records r
-                   JOIN identities i ON i.id = r.identity_id
-                   JOIN match_profiles p ON p.subject_id = r.identity_id
-                   WHERE r.import_id = m.id AND p.algorithm = %s AND p.person = i.person
-               ) AS c ON true
+                   SELECT count(*) AS jobs,
+                          sum(o.subjects) FILTER (WHERE o.done_at IS NOT NULL
+                                                    AND o.last_error IS NULL) AS indexed,
+                          max(o.done_at) AS last_done
+                   FROM outbox o
+                   WHERE o.import_id = m.id
+               ) AS j ON true
                WHERE m.id = %s""",
-            (profile_version, import_id),
+            (import_id,),
         )
-        status = cur.fetchone()
-    if status is None or status.searchable_at is not None:
-        return status
-    if status.indexed < status.created + status.updated:
+        progress = cur.fetchone()
+    if progress is None:
+        return None
+    status, last_done = progress.status(), progress.last_done
+    if progress.jobs == 0 and status.searchable_at is None:
+        indexed, last_done = _indexed_by_profiles(conn, import_id, profile_version)
+        status = dataclasses.replace(status, indexed=indexed)
+    if status.searchable_at is not None or status.indexed < status.created + status.updated:
         return status
     row = conn.execute(
-        """UPDATE imports SET searchable_at = greatest(
-               created_at,
-               (SELECT max(p.updated_at) FROM import_records r
-                JOIN match_profiles p ON p.subject_id = r.identity_id
-                WHERE r.import_id = imports.id))
+        """UPDATE imports SET searchable_at = greatest(created_at, %s)
            WHERE id = %s AND searchable_at IS NULL RETURNING searchable_at""",
-        (import_id,),
+        (last_done, import_id),
     ).fetchone()
     if row is None:
         return import_status(conn, import_id, profile_version)
     return dataclasses.replace(status, searchable_at=row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class _Progress:
+    id: UUID
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    created_at: datetime
+    searchable_at: datetime | None
+    indexed: int
+    jobs: int
+    last_done: datetime | None
+
+    def status(self) -> ImportStatus:
+        return ImportStatus(
+            id=self.id,
+            received=self.received,
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            rejected=self.rejected,
+            created_at=self.created_at,
+            searchable_at=self.searchable_at,
+            indexed=self.indexed,
+        )
+
+
+def _indexed_by_profiles(
+    conn: Conn, import_id: UUID, profile_version: str
+) -> tuple[int, datetime | None]:
+    """How many records of an import have a profile holding their current person, and
+    when the last of those profiles was built."""
+    row = conn.execute(
+        """SELECT count(*)::int, max(p.updated_at) FROM import_records r
+           JOIN identities i ON i.id = r.identity_id
+           JOIN match_profiles p ON p.subject_id = r.identity_id
+           WHERE r.import_id = %s AND p.algorithm = %s AND p.person = i.person""",
+        (import_id, profile_version),
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]

@@ -118,9 +118,6 @@ def bulk_import(ctx: Context, body: bytes) -> BulkResult:
             seen[parsed[0]] = number
             rows.append(parsed)
     written, created = repo.upsert_many(ctx.conn, rows, ctx.principal.user_id)
-    queue_identities(
-        ctx.conn, ctx.principal.agency_id, written, batch_size=ctx.settings.index_batch
-    )
     import_id = repo.insert_import(
         ctx.conn,
         created_by=ctx.principal.user_id,
@@ -130,6 +127,13 @@ def bulk_import(ctx: Context, body: bytes) -> BulkResult:
         unchanged=len(rows) - len(written),
         rejected=len(rejected),
         written=written,
+    )
+    queue_identities(
+        ctx.conn,
+        ctx.principal.agency_id,
+        written,
+        batch_size=ctx.settings.index_batch,
+        import_id=import_id,
     )
     result = BulkResult(
         import_id=import_id,

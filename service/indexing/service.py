@@ -143,13 +143,27 @@ def index_case(conn: Conn, case_id: UUID) -> IndexedCase | None:
     return IndexedCase(case=case, person=person, changed=changed)
 
 
-def queue_identities(conn: Conn, agency_id: UUID, ids: Sequence[UUID], *, batch_size: int) -> None:
+def queue_identities(
+    conn: Conn,
+    agency_id: UUID,
+    ids: Sequence[UUID],
+    *,
+    batch_size: int,
+    import_id: UUID | None = None,
+) -> None:
     """Queue (re)indexing of these identity records in the caller's transaction, in
     jobs of ``batch_size`` records (``TESSERA_INDEX_BATCH``); they leave only if it
-    commits."""
+    commits. The jobs of a bulk import name it, so that its status counts them."""
     for start in range(0, len(ids), batch_size):
         batch = [str(i) for i in ids[start : start + batch_size]]
-        outbox.enqueue(conn, agency_id, "index_subjects", {"ids": batch})
+        outbox.enqueue(
+            conn,
+            agency_id,
+            "index_subjects",
+            {"ids": batch},
+            import_id=import_id,
+            subjects=len(batch) if import_id is not None else None,
+        )
 
 
 def queue_case(conn: Conn, agency_id: UUID, case_id: UUID) -> None:

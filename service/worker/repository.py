@@ -16,11 +16,24 @@ from service.db import Conn
 # Outbox ----------------------------------------------------------------------------------
 
 
-def enqueue(conn: Conn, agency_id: UUID, kind: str, payload: Mapping[str, Any]) -> int:
-    """Add a job in the caller's transaction; it leaves only if that transaction commits."""
+def enqueue(
+    conn: Conn,
+    agency_id: UUID,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    import_id: UUID | None = None,
+    subjects: int | None = None,
+) -> int:
+    """Add a job in the caller's transaction; it leaves only if that transaction commits.
+
+    A job that indexes records of a bulk import names the import and how many records
+    it carries (``subjects``): the import's progress is the sum over its finished jobs.
+    """
     row = conn.execute(
-        "INSERT INTO outbox (agency_id, kind, payload) VALUES (%s, %s, %s) RETURNING id",
-        (agency_id, kind, json.dumps(payload)),
+        "INSERT INTO outbox (agency_id, kind, payload, import_id, subjects) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (agency_id, kind, json.dumps(payload), import_id, subjects),
     ).fetchone()
     assert row is not None
     job_id: int = row[0]

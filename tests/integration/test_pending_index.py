@@ -5,6 +5,7 @@ No worker runs in this module, so the index jobs of an import stay queued."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -44,6 +45,55 @@ def test_a_query_says_how_many_records_wait_and_the_import_is_indexing(
     assert _pending(client, other_agency) == 0  # only the galleries it searches count
     status = client.get(f"/v1/imports/{import_id}", headers=auth(agency.caseworker)).json()
     assert (status["state"], status["indexed"], status["searchable_at"]) == ("indexing", 0, None)
+
+
+def _status(client: TestClient, agency: AgencyUsers, import_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/imports/{import_id}", headers=auth(agency.caseworker))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_an_import_counts_its_jobs_that_finished_and_not_those_that_failed(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    import_id = _import(client, agency, 3)
+    jobs = owner_conn.execute(
+        "SELECT id, subjects FROM outbox WHERE import_id = %s", (import_id,)
+    ).fetchall()
+    assert [subjects for _, subjects in jobs] == [3]
+    job_id = jobs[0][0]
+    # as a worker leaves a job it gave up on (dead-lettered): done, with its error
+    owner_conn.execute(
+        "UPDATE outbox SET done_at = now(), last_error = 'boom' WHERE id = %s", (job_id,)
+    )
+    failed = _status(client, agency, import_id)
+    assert (failed["state"], failed["indexed"], failed["searchable_at"]) == ("indexing", 0, None)
+    # as a worker leaves a job it finished
+    done_at = owner_conn.execute(
+        "UPDATE outbox SET done_at = now() - interval '1 second', last_error = NULL "
+        "WHERE id = %s RETURNING done_at",
+        (job_id,),
+    ).fetchone()
+    assert done_at is not None
+    status = _status(client, agency, import_id)
+    assert (status["state"], status["indexed"]) == ("searchable", 3)
+    created_at = datetime.fromisoformat(status["created_at"])
+    assert datetime.fromisoformat(status["searchable_at"]) == max(done_at[0], created_at)
+
+
+def test_an_import_whose_jobs_do_not_name_it_is_counted_from_its_profiles(
+    client: TestClient, agency: AgencyUsers, owner_conn: psycopg.Connection[Any]
+) -> None:
+    import_id = _import(client, agency, 2)
+    # as jobs queued before migration 0021 were: without the import's id
+    owner_conn.execute(
+        "UPDATE outbox SET import_id = NULL, subjects = NULL, done_at = now() WHERE import_id = %s",
+        (import_id,),
+    )
+    # no worker has built a profile, so none of the records is indexed yet
+    status = _status(client, agency, import_id)
+    assert (status["state"], status["indexed"]) == ("indexing", 0)
 
 
 def test_an_empty_import_is_searchable_at_once(client: TestClient, agency: AgencyUsers) -> None:
