@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     desk_max_session_s: float = Field(default=12 * 3600.0, gt=0)
     #: Identity records per indexing job (an import of n records is n / this many jobs).
     index_batch: int = Field(default=500, ge=1, le=100_000)
+    #: Pages (8 kB) an index table may grow by after it was last vacuumed or analyzed
+    #: before the worker that empties the index queue vacuums and analyzes it (1,000
+    #: pages of search keys are about 5,000 imported records).
+    index_vacuum_pages: int = Field(default=1_000, ge=1)
     #: Failed sign-ins a source (or a token id) may make in one window before it is refused.
     failed_sign_in_limit: int = Field(default=10, ge=1)
     #: The failed sign-ins' window, in seconds; counts start again when it has passed.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
 from psycopg.rows import class_row
 
 from service.db import Conn
@@ -307,3 +308,47 @@ def stale_case_ids(conn: Conn, agency_id: UUID, version: str) -> list[UUID]:
         (agency_id, version),
     ).fetchall()
     return [row[0] for row in rows]
+
+
+# Statistics of the index tables ----------------------------------------------------------------
+
+#: The tables a search reads, which a large import grows by millions of rows.
+INDEX_TABLES = ("match_profiles", "match_keys", "match_key_stats")
+
+#: A session advisory lock: one worker vacuums the index tables at a time.
+_MAINTENANCE_LOCK = 7_202_612_070
+
+
+def tables_grown(conn: Conn, *, min_pages: int) -> list[str]:
+    """The index tables that have grown by at least ``min_pages`` pages since they were
+    last vacuumed or analyzed (by anyone, autovacuum included): their size on disk
+    against the size those recorded. Read from storage, not from the statistics
+    collector, which learns of a worker's writes only some seconds later."""
+    rows = conn.execute(
+        """SELECT c.relname FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relname = ANY(%s)
+             AND pg_relation_size(c.oid) / current_setting('block_size')::bigint
+                 - c.relpages >= %s
+           ORDER BY c.relname""",
+        (list(INDEX_TABLES), min_pages),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def try_maintenance_lock(conn: Conn) -> bool:
+    """Take the index tables' maintenance lock for this session; False if another has it."""
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (_MAINTENANCE_LOCK,)).fetchone()
+    return row is not None and bool(row[0])
+
+
+def release_maintenance_lock(conn: Conn) -> None:
+    conn.execute("SELECT pg_advisory_unlock(%s)", (_MAINTENANCE_LOCK,))
+
+
+def vacuum_analyze(conn: Conn, table: str) -> None:
+    """``VACUUM (ANALYZE)`` one index table; ``conn`` in autocommit mode, outside any
+    transaction (the worker role holds MAINTAIN on these tables, migration 0022)."""
+    if table not in INDEX_TABLES:
+        raise ValueError(f"not an index table: {table}")
+    conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))

@@ -17,7 +17,7 @@ from uuid import UUID
 from matching import build_profile, search_keys
 from service.admin import repository as admin_repo
 from service.cases import repository as cases_repo
-from service.db import ADMIN, Conn, set_context, worker_principal
+from service.db import ADMIN, SYSTEM, Conn, set_context, worker_principal
 from service.evidence import repository as evidence_repo
 from service.indexing import repository as repo
 from service.indexing.algorithm import PROFILE_VERSION
@@ -170,6 +170,32 @@ def queue_case(conn: Conn, agency_id: UUID, case_id: UUID) -> None:
     """Queue the rebuild of a case's profile in the caller's transaction: every
     evidence change may change what the case is matched on (a no-op if unchanged)."""
     outbox.enqueue(conn, agency_id, "index_subjects", {"cases": [str(case_id)]})
+
+
+def refresh_index_statistics(conn: Conn, *, min_pages: int) -> list[str]:
+    """Once no indexing job waits, ``VACUUM (ANALYZE)`` the index tables that grew by
+    ``min_pages`` pages or more since they were last vacuumed or analyzed; the tables
+    done.
+
+    Right after a large import the planner would otherwise plan searches with the
+    statistics of a far smaller table, and index-only scans would visit the heap for
+    every new row, until autovacuum came round (migration 0022 has the figures).
+    ``conn`` is a worker connection in autocommit mode, outside any transaction; a
+    worker that finds another doing this leaves it to that one.
+    """
+    with conn.transaction():
+        set_context(conn, SYSTEM)
+        if outbox.index_jobs_waiting(conn):
+            return []
+    tables = repo.tables_grown(conn, min_pages=min_pages)
+    if not tables or not repo.try_maintenance_lock(conn):
+        return []
+    try:
+        for table in tables:
+            repo.vacuum_analyze(conn, table)
+    finally:
+        repo.release_maintenance_lock(conn)
+    return tables
 
 
 def reindex_stale(conn: Conn, *, batch_size: int) -> tuple[int, int]:

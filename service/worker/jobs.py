@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from service.audit import service as audit
 from service.db import SYSTEM, Conn, Principal, set_context, worker_principal
-from service.indexing.service import index_case, index_identities
+from service.indexing.service import index_case, index_identities, refresh_index_statistics
 from service.runs import repository as runs_repo
 from service.runs.service import matching_suspended, run_match
 from service.settings import get_settings
@@ -85,10 +85,30 @@ def process(pool: ConnectionPool[Conn], job_id: int) -> Outcome:
             detail = _work(conn, principal, job)
             set_context(conn, SYSTEM)
             repo.finish_job(conn, job_id)
-            return Outcome("done", detail)
+            kind = job.kind
     except Exception as exc:  # any failure: count it, retry with back-off, then dead-letter
         log.exception("job %s failed", job_id)
         return _failed(pool, job_id, f"{type(exc).__name__}: {exc}")
+    if kind == "index_subjects":
+        _refresh_index_statistics(pool)
+    return Outcome("done", detail)
+
+
+def _refresh_index_statistics(pool: ConnectionPool[Conn]) -> None:
+    """After an indexing job, vacuum and analyze the index tables if the queue is empty
+    and they grew much. The job is done whatever happens here; autovacuum does the same
+    later if this fails."""
+    try:
+        with pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                done = refresh_index_statistics(conn, min_pages=get_settings().index_vacuum_pages)
+            finally:
+                conn.autocommit = False
+        if done:
+            log.info("vacuumed and analyzed %s after indexing", ", ".join(done))
+    except Exception:
+        log.exception("vacuuming the index tables failed; autovacuum will")
 
 
 def _work(conn: Conn, principal: Principal, job: repo.Job) -> str:

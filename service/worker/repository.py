@@ -192,3 +192,11 @@ def dead_letter(conn: Conn, job: Job, error: str, attempts: int) -> None:
 def listen(conn: Conn) -> None:
     """Subscribe an autocommit connection to the outbox's notifications."""
     conn.execute("LISTEN tessera_outbox")
+
+
+def index_jobs_waiting(conn: Conn) -> bool:
+    """Whether any indexing job is not done yet (queued, published or running)."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at IS NULL AND kind = 'index_subjects')"
+    ).fetchone()
+    return row is not None and bool(row[0])
