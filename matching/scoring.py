@@ -65,7 +65,7 @@ __all__ = [
     "score_pair",
 ]
 
-DEFAULT_VERSION = "1.4"
+DEFAULT_VERSION = "1.5"
 
 #: Name levels at which two people are taken to share the name (and so, mostly, its
 #: naming tradition): the features after it use ``scorers_if_name_agrees``.

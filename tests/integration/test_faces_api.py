@@ -222,7 +222,7 @@ def test_a_face_found_under_another_name_is_a_candidate_but_never_strong(
     run_id = _match(client, agency.caseworker, second)
     run = wait_for(lambda: _run_done(client, agency.caseworker, run_id))
     assert run["state"] == "done", run
-    assert run["algorithm"] == "tessera-fs-1.4+face-1.0"
+    assert run["algorithm"] == "tessera-fs-1.5+face-1.0"
     [candidate] = [c for c in run["candidates"] if c["ref"] == "F-FIRST"]
     assert candidate["band"] != "strong"
     face = next(item for item in candidate["explanation"] if item["feature"] == "face")

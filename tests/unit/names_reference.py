@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from matching.comparison import Comparison
 from matching.names import LEVELS, NameSet, _Part, _Reading, unread_said
@@ -36,7 +36,7 @@ def _form_sim(a: str, b: str) -> float:
     jw = JaroWinkler.similarity(a, b)
     if jw < 0.5:
         return jw  # far apart either way: spare the edit distance
-    return 0.5 * (Levenshtein.normalized_similarity(a, b) + jw)
+    return 0.5 * (OSA.normalized_similarity(a, b) + jw)
 
 
 def _part_sim(q: _Part, c: _Part) -> tuple[float, int, int]:

@@ -17,7 +17,7 @@ SUPPORT = {"sex": "F", "nationality": ["SYR"], "languages": ["ara"]}
 
 
 def test_the_run_label_names_the_face_configuration() -> None:
-    assert ALGORITHM == "tessera-fs-1.4+face-1.0"
+    assert ALGORITHM == "tessera-fs-1.5+face-1.0"
     assert MATCHER.features[-1].name == "face"
 
 

@@ -17,7 +17,7 @@ from matching.scoring import (
 
 
 def test_the_algorithm_is_named_and_versioned() -> None:
-    assert ALGORITHM == "tessera-fs-1.4"
+    assert ALGORITHM == "tessera-fs-1.5"
 
 
 def test_every_weight_is_log2_m_over_u_from_the_configuration() -> None:
@@ -204,7 +204,7 @@ def test_a_face_feature_can_be_added_and_its_weight_is_capped() -> None:
         },
     }
     algo = extend_algorithm(DEFAULT, feature, fake_face, label="face-test")
-    assert algo.id == "tessera-fs-1.4+face-test"
+    assert algo.id == "tessera-fs-1.5+face-test"
     q = build_profile({"names": []}, faces=["A"])
     same = score_pair(q, build_profile({"names": []}, faces=["A"]), algorithm=algo)
     face = same.features[-1]
