@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -191,6 +192,9 @@ class _Reading:
     #: name parts in a script the matcher cannot read: kept for exact agreement and
     #: keys, and named in the explanation, never dropped without a word
     unread: tuple[str, ...] = ()
+    #: the name with its hyphenated words read as one part each ("Gebre-Medhin" as
+    #: Gebremedhin): compared, but gives no search keys of its own
+    joined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,6 +391,48 @@ def _readings_of(text: str, kind: str, given: str, family: str) -> list[_Reading
     ]
 
 
+#: A hyphen between two letters: "Gebre-Medhin", "Al-Hassan", "Xiao-Ming".
+_HYPHEN_RE = re.compile(r"(?<=\w)[\-\u2010-\u2015](?=\w)")
+
+
+def _joined_reading(
+    text: str, kind: str, given: str, family: str, split: Sequence[_Reading]
+) -> list[_Reading]:
+    """The name with each hyphenated word as one part, when it has one: records write
+    Gebre-Medhin and Gebremedhin, Al-Hassan and Alhassan for the same name, and read
+    apart "Gebre Medhin" would agree with "Gebremedhin" only in part. At most one
+    reading; it gives no search keys (the split reading's keys find the record).
+
+    >>> name = "Aster Gebre-Medhin"
+    >>> split = _readings_of(name, "primary", "", "")
+    >>> [p.forms[0] for p in _joined_reading(name, "primary", "", "", split)[0].parts]
+    ['aster', 'gebremedhin']
+    >>> _joined_reading("Aster Gebremedhin", "primary", "", "", [])
+    []
+    """
+    joined = _HYPHEN_RE.sub("", text)
+    if joined == text or not split:
+        return []
+    found = _readings_of(joined, kind, _HYPHEN_RE.sub("", given), _HYPHEN_RE.sub("", family))
+    if not found:
+        return []
+    # Read as one part, a hyphenated word never says more than its pieces read apart:
+    # "Alhassan" is in no name list, yet it is as common as Hassan.
+    budget: dict[str, float] = {}
+    words = [w for w in text.split() if _HYPHEN_RE.search(w)]
+    for word in words:
+        one = tokenize(_HYPHEN_RE.sub("", word))
+        if len(one) == 1:
+            pieces = set(tokenize(word))
+            budget[one[0]] = sum(p.bits for p in split[0].parts if p.text in pieces)
+    parts = tuple(
+        dataclasses.replace(p, bits=min(p.bits, budget[p.text])) if p.text in budget else p
+        for p in found[0].parts
+    )
+    note = f"{' '.join(words)} read as one part"
+    return [dataclasses.replace(found[0], original=text, parts=parts, note=note, joined=True)]
+
+
 def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
     """Every name variant of one person, normalised and read into Latin once.
 
@@ -415,6 +461,7 @@ def build_name_set(names: Sequence[str | Mapping[str, str]]) -> NameSet:
         if found:
             readings.extend(found)
             originals.append(full)
+            readings.extend(_joined_reading(full, kind, given, family, found))
     keys = frozenset(r.exact_key for r in readings)
     return NameSet(tuple(readings), tuple(originals), keys)
 
@@ -930,10 +977,12 @@ def judge_names(
         # of the names both sides bear exactly, the one that says the most
         bits, qr, cr = max(
             (_exact_bits(query, candidate, key) for key in query.exact_keys & candidate.exact_keys),
-            key=lambda found: (found[0], found[1].exact_key),
+            key=lambda found: (found[0], not found[1].joined, found[1].exact_key),
         )
         bits += query.tradition_bits
-        return ("exact", qr.original, cr.original, "All parts agree", 1.0), round(bits, 3)
+        joined = [r.note for r in (qr, cr) if r.joined]
+        detail = f"{'; '.join(joined)}; all parts agree" if joined else "All parts agree"
+        return ("exact", qr.original, cr.original, detail, 1.0), round(bits, 3)
     (_, _, level, similarity, bits, matched), q, c = _best(query, candidate)
     detail = (
         _describe(level, q, c, matched, len(q.parts), len(c.parts)) if matched else "No part agrees"
@@ -1046,6 +1095,8 @@ def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
     """
     keys: set[str] = set()
     for reading in names.readings:
+        if reading.joined:
+            continue
         for part in reading.parts:
             n = per_part if part.native else len(part.forms)
             for rank, form in enumerate(part.forms[:n]):

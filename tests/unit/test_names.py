@@ -205,6 +205,37 @@ def test_compare_names_levels(query: str, candidate: str, expected: str, why: st
     assert level(query, candidate) == expected, why
 
 
+@pytest.mark.parametrize(
+    ("query", "candidate"),
+    [
+        ("Aster Abdi Gebre-Medhin", "Aster Abdi Gebremedhin"),
+        ("Mohammed Alhassan", "Mohammed Al-Hassan"),
+        ("Jean-Luc Picard", "Jeanluc Picard"),
+    ],
+)
+def test_a_hyphenated_word_agrees_with_the_same_word_written_as_one(
+    query: str, candidate: str
+) -> None:
+    found = compare_names(build_name_set([query]), build_name_set([candidate]))
+    assert found.level == "exact"
+    assert found.detail is not None and "read as one part" in found.detail
+
+
+def test_a_hyphenated_word_read_as_one_part_says_no_more_than_its_pieces() -> None:
+    # "alhassan" is in no name list: read as one part it must not weigh as a rare name
+    _, apart = compare_names_with_rarity(build_name_set(["Hassan"]), build_name_set(["Hassan"]))
+    _, joined = compare_names_with_rarity(
+        build_name_set(["Alhassan"]), build_name_set(["Al-Hassan"])
+    )
+    assert joined <= apart
+
+
+def test_a_hyphenated_word_read_as_one_part_adds_no_search_keys() -> None:
+    assert name_keys(build_name_set(["Gebre-Medhin"])) == name_keys(
+        build_name_set(["Gebre Medhin"])
+    )
+
+
 def test_a_single_name_against_a_full_name_is_at_best_partial() -> None:
     assert level("Ming", "Wang Xiaoming") in ("partial", "weak", "different")
 
