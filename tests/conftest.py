@@ -7,11 +7,12 @@ pgvector) and ``TESSERA_TEST_BROKER_URL`` point the suite at other servers inste
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,19 @@ def auth(token: str, purpose: str | None = "test") -> dict[str, str]:
     if purpose is not None:
         headers["X-Purpose"] = purpose
     return headers
+
+
+def import_records(client: TestClient, caseworker: str, records: Sequence[dict[str, Any]]) -> str:
+    """Import these records through ``POST /v1/identities/bulk`` as that caseworker;
+    the import's id."""
+    response = client.post(
+        "/v1/identities/bulk",
+        content="\n".join(json.dumps(r) for r in records).encode(),
+        headers={**auth(caseworker), "Content-Type": "application/x-ndjson"},
+    )
+    assert response.status_code == 200, response.text
+    import_id: str = response.json()["import_id"]
+    return import_id
 
 
 @dataclass(frozen=True)

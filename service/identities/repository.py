@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -169,31 +169,14 @@ def import_status(conn: Conn, import_id: UUID, profile_version: str) -> ImportSt
 
 
 @dataclass(frozen=True, slots=True)
-class _Progress:
-    id: UUID
-    received: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    created_at: datetime
-    searchable_at: datetime | None
-    indexed: int
+class _Progress(ImportStatus):
+    """An import's status as read, with what its indexing jobs say."""
+
     jobs: int
     last_done: datetime | None
 
     def status(self) -> ImportStatus:
-        return ImportStatus(
-            id=self.id,
-            received=self.received,
-            created=self.created,
-            updated=self.updated,
-            unchanged=self.unchanged,
-            rejected=self.rejected,
-            created_at=self.created_at,
-            searchable_at=self.searchable_at,
-            indexed=self.indexed,
-        )
+        return ImportStatus(**{f.name: getattr(self, f.name) for f in fields(ImportStatus)})
 
 
 def _indexed_by_profiles(

@@ -4,7 +4,6 @@ searches right after a large import plan with fresh statistics (issue 20, migrat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from service.indexing.repository import INDEX_TABLES
 from service.indexing.service import refresh_index_statistics
-from tests.conftest import AgencyUsers, Servers, auth
+from tests.conftest import AgencyUsers, Servers, auth, import_records
 from tests.integration.workers import WorkerProcess, wait_for
 
 
@@ -45,18 +44,11 @@ def _last_vacuums(owner: psycopg.Connection[Any]) -> dict[str, datetime | None]:
 
 
 def _import(client: TestClient, agency: AgencyUsers, prefix: str, count: int) -> str:
-    lines = [
-        json.dumps({"external_id": f"{prefix}-{n}", "names": [f"Orla Vantongeren{prefix}{n}"]})
+    records = [
+        {"external_id": f"{prefix}-{n}", "names": [f"Orla Vantongeren{prefix}{n}"]}
         for n in range(count)
     ]
-    response = client.post(
-        "/v1/identities/bulk",
-        content="\n".join(lines).encode(),
-        headers={**auth(agency.caseworker), "Content-Type": "application/x-ndjson"},
-    )
-    assert response.status_code == 200, response.text
-    import_id: str = response.json()["import_id"]
-    return import_id
+    return import_records(client, agency.caseworker, records)
 
 
 def test_the_index_tables_are_vacuumed_once_an_import_is_indexed(

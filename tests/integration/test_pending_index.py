@@ -4,29 +4,21 @@ No worker runs in this module, so the index jobs of an import stay queued."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
 
-from tests.conftest import AgencyUsers, auth, open_case
+from tests.conftest import AgencyUsers, auth, import_records, open_case
 from tests.desk.helpers import desk_client, sign_in
 
 PERSON = {"names": ["Ilse Brandauer"], "birth_date": "1971-02-03", "sex": "F"}
 
 
 def _import(client: TestClient, agency: AgencyUsers, count: int) -> str:
-    lines = [json.dumps({**PERSON, "external_id": f"PEND-{n}"}) for n in range(count)]
-    response = client.post(
-        "/v1/identities/bulk",
-        content="\n".join(lines).encode(),
-        headers={**auth(agency.caseworker), "Content-Type": "application/x-ndjson"},
-    )
-    assert response.status_code == 200, response.text
-    import_id: str = response.json()["import_id"]
-    return import_id
+    records = [{**PERSON, "external_id": f"PEND-{n}"} for n in range(count)]
+    return import_records(client, agency.caseworker, records)
 
 
 def _pending(client: TestClient, agency: AgencyUsers) -> int:
