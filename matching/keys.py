@@ -1,6 +1,6 @@
 """Search keys: the strings a profile is indexed and looked up by, for blocking.
 
-Four families, kept small (a few dozen per stored profile):
+Five families, kept small (a few dozen per stored profile):
 
 * name keys from :func:`matching.names.name_keys` (``tr:``, ``sk:``, ``ph:``, the
   coarse ``sc:`` consonant classes, and ``nt:`` for a native-script part as written);
@@ -12,6 +12,12 @@ Four families, kept small (a few dozen per stored profile):
   year. One part of a common name is shared by thousands of people in a large
   gallery, and one birth year by tens of thousands; the two together by a handful.
   This is what finds a person when only one name part survives transliteration.
+* ``bd:<yyyy-mm-dd>`` a full date of birth (not a 1 January or other placeholder, not
+  an age range). Among a million records one day of birth is shared by about a
+  hundred people, while a very common name and its birth year are shared by a
+  thousand or more: without it the record with the very date stated came back in
+  the first 300 blocked only by chance (issue 18, bench/adversarial.py at
+  1,000,000). A query also looks up the date with day and month swapped.
 
 A stored profile is indexed under :func:`search_keys`. A query looks up
 :func:`query_keys`: the same keys, except that a name part's skeleton is tried with
@@ -24,7 +30,7 @@ rank or to narrow candidates found by name keys, not to block alone.
 >>> from matching.profile import build_profile
 >>> sorted(k for k in search_keys(build_profile(
 ...     {"names": [], "birth_date": "1990-05-17", "documents": [{"number": "e12 3456"}]})))
-['by:1990', 'doc:E123456']
+['bd:1990-05-17', 'by:1990', 'doc:E123456']
 >>> sorted(k for k in search_keys(build_profile({"names": ["Ahmed"], "birth_date": "1990"})))
 ['by:1990', 'ph:amt', 'sb:hmd:1990', 'sc:nd', 'sk:hmd', 'tr:ahmed']
 >>> sorted(k for k in query_keys(build_profile({"names": ["Ahmed"], "birth_date": "1990"}))
@@ -42,7 +48,7 @@ from matching.profile import Profile
 __all__ = ["KEYS_VERSION", "MAX_RANGE_YEARS", "query_keys", "search_keys"]
 
 #: The key scheme's version: stored keys of another version must be rebuilt.
-KEYS_VERSION = "keys-5"
+KEYS_VERSION = "keys-6"
 
 #: The most birth-year keys a range gives (the years nearest its middle).
 MAX_RANGE_YEARS = 7
@@ -68,11 +74,31 @@ def _birth_years(profile: Profile) -> list[int]:
     return years
 
 
+def _full_dates(profile: Profile, *, swapped: bool) -> list[str]:
+    """The stated day of birth as ``yyyy-mm-dd`` when it is a real day (no placeholder,
+    no age range), and with ``swapped`` the same with day and month exchanged too."""
+    birth = profile.birth
+    if (
+        birth is None
+        or birth.has_range
+        or birth.placeholder
+        or birth.year is None
+        or birth.month is None
+        or birth.day is None
+    ):
+        return []
+    out = [f"{birth.year:04d}-{birth.month:02d}-{birth.day:02d}"]
+    if swapped and birth.day <= 12 and birth.day != birth.month:
+        out.append(f"{birth.year:04d}-{birth.day:02d}-{birth.month:02d}")
+    return out
+
+
 def _keys(profile: Profile, *, slack: int) -> frozenset[str]:
     keys = set(name_keys(profile.names))
     keys.update(f"doc:{d.ocr}" for d in profile.documents)
     years = _birth_years(profile)
     keys.update(f"by:{year}" for year in years)
+    keys.update(f"bd:{day}" for day in _full_dates(profile, swapped=slack > 0))
     near = sorted({y + d for y in years for d in range(-slack, slack + 1)})
     skeletons = [k[3:] for k in keys if k.startswith("sk:")]
     keys.update(f"sb:{sk}:{year}" for sk in skeletons for year in near)
@@ -80,11 +106,13 @@ def _keys(profile: Profile, *, slack: int) -> frozenset[str]:
 
 
 def search_keys(profile: Profile) -> frozenset[str]:
-    """Every key a stored profile is found by: name, ``doc:``, ``by:`` and ``sb:`` keys."""
+    """Every key a stored profile is found by: name, ``doc:``, ``by:``, ``bd:`` and
+    ``sb:`` keys."""
     return _keys(profile, slack=0)
 
 
 def query_keys(profile: Profile) -> frozenset[str]:
     """The keys to look a profile up by: :func:`search_keys`, with each skeleton also
-    paired with the birth years next to the stated ones."""
+    paired with the birth years next to the stated ones, and the day of birth also
+    with day and month swapped."""
     return _keys(profile, slack=QUERY_YEAR_SLACK)

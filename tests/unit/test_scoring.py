@@ -7,6 +7,7 @@ import math
 import pytest
 
 from matching import ALGORITHM, build_profile, score_pair, search_keys
+from matching.keys import query_keys
 from matching.scoring import (
     DEFAULT,
     algorithm_from_config,
@@ -182,6 +183,27 @@ def test_an_age_range_gives_a_bounded_run_of_birth_year_keys() -> None:
         build_profile({"names": [], "birth_date_range": {"from": "1950-01-01", "to": "2000-12-31"}})
     )
     assert len([k for k in wide if k.startswith("by:")]) == 7
+
+
+def _day_keys(keys: frozenset[str]) -> set[str]:
+    return {k for k in keys if k.startswith("bd:")}
+
+
+def test_a_stated_day_of_birth_is_a_key_and_a_placeholder_or_range_is_not() -> None:
+    stored = search_keys(build_profile({"names": ["Tran Van Huong"], "birth_date": "1984-05-11"}))
+    assert _day_keys(stored) == {"bd:1984-05-11"}
+    for vague in ({"birth_date": "1984-01-01"}, {"birth_date": "1984"},
+                  {"birth_date_range": {"from": "1984-05-11", "to": "1984-05-11"}}):  # fmt: skip
+        assert (
+            _day_keys(search_keys(build_profile({"names": ["Tran Van Huong"], **vague}))) == set()
+        )
+
+
+def test_a_query_also_looks_up_its_day_of_birth_with_day_and_month_swapped() -> None:
+    query = query_keys(build_profile({"names": ["Tran Van Huong"], "birth_date": "1984-05-11"}))
+    assert _day_keys(query) == {"bd:1984-05-11", "bd:1984-11-05"}
+    stored = search_keys(build_profile({"names": ["Tran Van Huong"], "birth_date": "1984-11-05"}))
+    assert _day_keys(stored) <= _day_keys(query)
 
 
 def test_a_face_feature_can_be_added_and_its_weight_is_capped() -> None:
