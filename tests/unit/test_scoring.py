@@ -346,3 +346,13 @@ def test_an_older_version_still_loads_for_runs_that_recorded_it() -> None:
     older = load_algorithm("1.0")
     assert older.id == "tessera-fs-1.0"
     assert older.id != DEFAULT.id
+
+
+def test_a_shared_country_of_birth_never_counts_against_namesakes() -> None:
+    # found by the property test: with 1.4's shares among namesakes a record with only a
+    # country of birth scored lower against itself than against a copy without it
+    a = build_profile({"names": ["Ahmed"], "birth_place": {"country": "CHN"}})
+    b = build_profile({"names": ["Ahmed"]})
+    assert score_pair(a, a).match_weight >= score_pair(a, b).match_weight
+    place = next(f for f in score_pair(a, a).features if f.feature == "birth_place")
+    assert (place.level, place.weight >= 0) == ("same_country", True)
