@@ -980,7 +980,7 @@ def judge_names(
             key=lambda found: (found[0], not found[1].joined, found[1].exact_key),
         )
         bits += query.tradition_bits
-        joined = [r.note for r in (qr, cr) if r.joined]
+        joined = dict.fromkeys(r.note for r in (qr, cr) if r.joined)
         detail = f"{'; '.join(joined)}; all parts agree" if joined else "All parts agree"
         return ("exact", qr.original, cr.original, detail, 1.0), round(bits, 3)
     (_, _, level, similarity, bits, matched), q, c = _best(query, candidate)
