@@ -71,7 +71,9 @@ def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
     The rows travel as one JSON document (encoded in C, read by ``jsonb_to_recordset``)
     and the postings of a changed profile are its stored ``keys`` column, unnested in
     the database: no array parameter is built and quoted element by element here, which
-    cost about as much as building the profiles."""
+    cost about as much as building the profiles. Postings and the ``keys`` column are
+    written only here and together, so a profile's old postings are found by its old
+    keys."""
     if not rows:
         return 0
     row = conn.execute(
@@ -95,13 +97,15 @@ def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
                   WHERE match_profiles.person_hash IS DISTINCT FROM EXCLUDED.person_hash
                      OR match_profiles.algorithm IS DISTINCT FROM EXCLUDED.algorithm
                      OR match_profiles.ref IS DISTINCT FROM EXCLUDED.ref
-               RETURNING subject_id, subject_kind, agency_id, keys, xmax = 0 AS created
+               RETURNING subject_id, subject_kind, agency_id, keys, old.keys AS old_keys,
+                         xmax = 0 AS created
            ), gone AS (
-               -- an array, so the postings are found through their index whatever
-               -- the planner guesses of the changed rows' number
-               DELETE FROM match_keys
-               WHERE subject_id = ANY (ARRAY(SELECT subject_id FROM changed))
-               RETURNING agency_id, key
+               -- a re-indexed profile's postings are its old keys (migration 0023):
+               -- one probe of the (key, subject_id) index each
+               DELETE FROM match_keys k
+               USING changed c CROSS JOIN LATERAL unnest(c.old_keys) AS o(key)
+               WHERE NOT c.created AND k.key = o.key AND k.subject_id = c.subject_id
+               RETURNING k.agency_id, k.key
            ), added AS (
                INSERT INTO match_keys (key, subject_id, agency_id, subject_kind)
                SELECT p.key, c.subject_id, c.agency_id, c.subject_kind

@@ -86,6 +86,33 @@ def test_key_counts_follow_profiles_as_they_are_added_and_changed(
     assert changed["tr:ahmed"] == after["tr:ahmed"] - 1
     assert changed.get("by:1985", 0) == after["by:1985"] - 1
     assert changed == _true_counts(conn, agency)
+    # its postings are its new keys, none of the old ones left behind
+    assert _postings(conn, first) == _stored_keys(conn, first)
+    assert "tr:ahmed" not in _postings(conn, first)
+
+
+def _postings(conn: psycopg.Connection[Any], subject: uuid.UUID) -> set[str]:
+    rows = conn.execute("SELECT key FROM match_keys WHERE subject_id = %s", (subject,)).fetchall()
+    return {key for (key,) in rows}
+
+
+def _stored_keys(conn: psycopg.Connection[Any], subject: uuid.UUID) -> set[str]:
+    row = conn.execute(
+        "SELECT keys FROM match_profiles WHERE subject_id = %s", (subject,)
+    ).fetchone()
+    return set(row[0]) if row is not None else set()
+
+
+def test_a_deleted_profile_takes_its_postings_with_it(
+    conn: psycopg.Connection[Any], agency: AgencyUsers
+) -> None:
+    # postings have no foreign key (migration 0023): a trigger removes them instead
+    gone = _store(conn, agency, {"names": ["Ahmed Mansour"], "birth_date": "1985-03-11"})
+    kept = _store(conn, agency, {"names": ["Ahmed Mansour"], "birth_date": "1985-03-11"})
+    assert _postings(conn, gone) == _stored_keys(conn, gone) != set()
+    conn.execute("DELETE FROM match_profiles WHERE subject_id = %s", (gone,))
+    assert _postings(conn, gone) == set()
+    assert _postings(conn, kept) == _stored_keys(conn, kept) != set()
 
 
 def test_a_rare_shared_name_part_outranks_many_common_shared_keys(
