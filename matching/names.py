@@ -149,7 +149,13 @@ class _Part:
     folded: str = ""
 
 
-@lru_cache(maxsize=1 << 17)
+#: Name parts (and their forms) whose readings, rarity and keys are remembered: a
+#: registry of a million people spells a few hundred thousand distinct name parts, and
+#: a memo smaller than that is emptied faster than parts recur (bench/index_write.py).
+_PART_MEMO = 1 << 19
+
+
+@lru_cache(maxsize=_PART_MEMO)
 def _with_skeletons(p: _Part) -> _Part:
     channel = p.native and has_channel_model(p.text)
     key = "\x1e".join(
@@ -235,7 +241,7 @@ def _bits(form: str) -> float:
     return _prior_bits(form)
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=_PART_MEMO)
 def _prior_bits(form: str) -> float:
     return part_bits(form)
 
@@ -275,7 +281,7 @@ def commonest_reading(names: NameSet) -> NameSet:
 # ------------------------------------------------------------------ building
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=_PART_MEMO)
 def _latin_part(token: str, role: str) -> _Part | None:
     folded = ascii_fold(token).replace(" ", "")
     if not folded:
@@ -1042,7 +1048,6 @@ def name_rarity(query: NameSet, candidate: NameSet) -> float:
 # ------------------------------------------------------------------ keys
 
 
-@lru_cache(maxsize=65536)
 def _phonetic(form: str) -> str:
     try:
         import jellyfish
@@ -1057,18 +1062,26 @@ def _add_form_keys(keys: set[str], form: str, *, trigram: bool) -> None:
         return
     if trigram:
         keys.add("tr:" + form)
+    keys.update(_form_keys(form))
+
+
+@lru_cache(maxsize=_PART_MEMO)
+def _form_keys(form: str) -> tuple[str, ...]:
+    """The ``sk:``, ``ph:`` and ``sc:`` keys of one Latin form."""
+    keys: list[str] = []
     sk = skeleton(form)
     if len(sk) >= 2:
-        keys.add("sk:" + sk)
+        keys.append("sk:" + sk)
     ph = _phonetic(form)
     if len(ph) >= 2:
-        keys.add("ph:" + ph)
+        keys.append("ph:" + ph)
     for sc in sound_classes(form):
         if len(sc) >= 2:
-            keys.add("sc:" + sc)
+            keys.append("sc:" + sc)
         if len(sc) >= 4:
             # a final consonant heard or lost: "strabon" for Strabo, "spense" for Spencer
-            keys.add("sc:" + sc[:-1])
+            keys.append("sc:" + sc[:-1])
+    return tuple(keys)
 
 
 def name_keys(names: NameSet, *, per_part: int = 16) -> frozenset[str]:
