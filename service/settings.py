@@ -66,7 +66,10 @@ class Settings(BaseSettings):
     #: The longest a desk session lasts, however active (seconds).
     desk_max_session_s: float = Field(default=12 * 3600.0, gt=0)
     #: Identity records per indexing job (an import of n records is n / this many jobs).
-    index_batch: int = Field(default=500, ge=1, le=100_000)
+    #: The indexing statement costs 411 us a record in batches of 500, 338 in batches of
+    #: 2,000 and 349 in batches of 5,000 (bench/index_write.py, 100,000 records): the key
+    #: counts a batch shares are moved once.
+    index_batch: int = Field(default=2000, ge=1, le=100_000)
     #: Pages (8 kB) an index table may grow by after it was last vacuumed or analyzed
     #: before the worker that empties the index queue vacuums and analyzes it (1,000
     #: pages of search keys are about 5,000 imported records).
