@@ -32,6 +32,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gallery import DEFAULT_DATA, load_tokens, people
+from service.settings import Settings
 from tests.deployment import stack
 from tests.deployment.conftest import auth, make_agency
 from tests.deployment.people import exact_copy
@@ -48,7 +49,9 @@ def main() -> None:
 
     records = [p.record() for p in people(load_tokens(args.data), args.n, seed=20)]
     started = time.perf_counter()
-    deployment = stack.attach(args.dir) if args.dir else stack.up()
+    # the service's own job size, not the tests' smaller one
+    batch = {"TESSERA_INDEX_BATCH": str(Settings.model_fields["index_batch"].default)}
+    deployment = stack.attach(args.dir) if args.dir else stack.up(batch)
     up_s = time.perf_counter() - started
     try:
         figures = _measure(deployment, records, args.chunk, args.sample)

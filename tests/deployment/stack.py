@@ -147,7 +147,9 @@ def _deploy(command: str, folder: Path, extra: dict[str, str]) -> None:
 #: The tests look up every imported record with a partner query of its exact copy, far
 #: past a partner agency's default query limit (120 a minute), which the deployment
 #: would rightly enforce.
-TEST_SETTINGS = {"TESSERA_PARTNER_QUERY_LIMIT": "1000000"}
+#: The tests' import of 1,200 records is three index jobs of 500, so both workers take a
+#: share (test_both_workers_took_jobs); the service's default job is larger.
+TEST_SETTINGS = {"TESSERA_PARTNER_QUERY_LIMIT": "1000000", "TESSERA_INDEX_BATCH": "500"}
 
 
 def up(extra: dict[str, str] | None = None) -> Deployment:
