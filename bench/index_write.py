@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
@@ -33,12 +32,13 @@ from service.indexing import repository as repo  # noqa: E402
 from service.indexing.service import profile_row  # noqa: E402
 from service.ops.embedded import start_postgres  # noqa: E402
 from service.ops.migrate import migrate  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=Settings.model_fields["index_batch"].default)
     parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "index-write")
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
@@ -89,13 +89,10 @@ def main() -> None:
         flush=True,
     )
     if args.explain:
-        source = Path(repo.__file__).read_text(encoding="utf-8")
-        found = re.search(r'"""(WITH changed AS.*?)""",', source, re.S)
-        assert found is not None
         payload = json.dumps([repo._profile_record(r) for r in extra], ensure_ascii=False)
         with psycopg.connect(url) as conn:
             plan = conn.execute(
-                "EXPLAIN (ANALYZE, BUFFERS) " + found.group(1), (payload,)
+                "EXPLAIN (ANALYZE, BUFFERS) " + repo._UPSERT_PROFILES, (payload,)
             ).fetchall()
         print("\n".join(line for (line,) in plan))
 

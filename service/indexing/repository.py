@@ -64,20 +64,9 @@ def _profile_record(r: ProfileRow) -> dict[str, Any]:
     }
 
 
-def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
-    """Store profiles and their keys in one set-based statement; unchanged profiles
-    (same content, same algorithm) are left alone. Returns how many changed.
-
-    The rows travel as one JSON document (encoded in C, read by ``jsonb_to_recordset``)
-    and the postings of a changed profile are its stored ``keys`` column, unnested in
-    the database: no array parameter is built and quoted element by element here, which
-    cost about as much as building the profiles. Postings and the ``keys`` column are
-    written only here and together, so a profile's old postings are found by its old
-    keys."""
-    if not rows:
-        return 0
-    row = conn.execute(
-        """WITH changed AS (
+#: The one statement that writes profiles, postings and key counts (bench/index_write.py
+#: explains it).
+_UPSERT_PROFILES = """WITH changed AS (
                INSERT INTO match_profiles (subject_id, subject_kind, agency_id, ref, person,
                                            person_hash, name_text, birth_year, keys,
                                            algorithm)
@@ -124,7 +113,23 @@ def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
                ORDER BY agency_id, key
                ON CONFLICT (agency_id, key) DO UPDATE SET df = s.df + EXCLUDED.df
            )
-           SELECT count(*) FROM changed""",
+           SELECT count(*) FROM changed"""
+
+
+def upsert_profiles(conn: Conn, rows: Sequence[ProfileRow]) -> int:
+    """Store profiles and their keys in one set-based statement; unchanged profiles
+    (same content, same algorithm) are left alone. Returns how many changed.
+
+    The rows travel as one JSON document (encoded in C, read by ``jsonb_to_recordset``)
+    and the postings of a changed profile are its stored ``keys`` column, unnested in
+    the database: no array parameter is built and quoted element by element here, which
+    cost about as much as building the profiles. Postings and the ``keys`` column are
+    written only here and together, so a profile's old postings are found by its old
+    keys."""
+    if not rows:
+        return 0
+    row = conn.execute(
+        _UPSERT_PROFILES,
         (json.dumps([_profile_record(r) for r in rows], ensure_ascii=False),),
     ).fetchone()
     assert row is not None
